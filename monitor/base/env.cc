@@ -2,11 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace imawatch {
@@ -24,8 +26,7 @@ class PosixFile final : public RandomAccessFile {
   Result<size_t> ReadAt(uint64_t offset, std::span<uint8_t> dst) override {
     size_t total = 0;
     while (total < dst.size()) {
-      ssize_t n = ::pread(fd_, dst.data() + total, dst.size() - total,
-                          static_cast<off_t>(offset + total));
+      ssize_t n = ::pread(fd_, dst.data() + total, dst.size() - total, static_cast<off_t>(offset + total));
       if (n < 0) {
         if (errno == EINTR) continue;
         return IoError("read failed: " + ErrnoText(errno), {.source = name_, .byte_offset = offset + total});
@@ -57,6 +58,31 @@ class MemoryFile final : public RandomAccessFile {
   std::string name_;
   std::span<const uint8_t> bytes_;
 };
+
+class PosixMappedFile final : public MappedFile {
+ public:
+  PosixMappedFile(std::string name, void* base, size_t size)
+      : name_(std::move(name)), base_(base), size_(size) {}
+  ~PosixMappedFile() override {
+    if (base_) ::munmap(base_, size_);
+  }
+  PosixMappedFile(const PosixMappedFile&) = delete;
+  PosixMappedFile& operator=(const PosixMappedFile&) = delete;
+  std::span<const uint8_t> bytes() const override { return {static_cast<const uint8_t*>(base_), size_}; }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string name_;
+  void* base_;
+  size_t size_;
+};
+
+FileType TypeOf(mode_t mode) {
+  if (S_ISREG(mode)) return FileType::kRegular;
+  if (S_ISDIR(mode)) return FileType::kDirectory;
+  if (S_ISLNK(mode)) return FileType::kSymlink;
+  return FileType::kOther;
+}
 
 class PosixEnv final : public Env {
  public:
@@ -108,6 +134,88 @@ class PosixEnv final : public Env {
   bool Exists(const std::string& path) override {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
+  }
+
+  Result<FileStatus> StatNoFollow(const std::string& path) override {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      int err = errno;
+      return Error(err == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIo, "cannot stat: " + ErrnoText(err),
+                   {.source = path});
+    }
+    return FileStatus{.type = TypeOf(st.st_mode),
+                      .size = static_cast<uint64_t>(st.st_size),
+                      .device = static_cast<uint64_t>(st.st_dev)};
+  }
+
+  Result<std::string> ReadLink(const std::string& path) override {
+    std::string target(256, '\0');
+    for (;;) {
+      ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+      if (n < 0) return IoError("cannot read link: " + ErrnoText(errno), {.source = path});
+      if (static_cast<size_t>(n) < target.size()) {
+        target.resize(static_cast<size_t>(n));
+        return target;
+      }
+      target.resize(target.size() * 2);
+    }
+  }
+
+  Result<std::unique_ptr<MappedFile>> MapReadOnly(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      return Error(err == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIo, "cannot open: " + ErrnoText(err),
+                   {.source = path});
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return IoError("not a regular file", {.source = path});
+    }
+    size_t size = static_cast<size_t>(st.st_size);
+    void* base = nullptr;
+    if (size > 0) {
+      base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+      if (base == MAP_FAILED) {
+        int err = errno;
+        ::close(fd);
+        return IoError("cannot map: " + ErrnoText(err), {.source = path});
+      }
+    }
+    ::close(fd);
+    return std::unique_ptr<MappedFile>(std::make_unique<PosixMappedFile>(path, base, size));
+  }
+
+  Status WriteFileAtomically(const std::string& path, std::string_view bytes) override {
+    std::string temp = path + ".tmp-XXXXXX";
+    int fd = ::mkstemp(temp.data());
+    if (fd < 0) return IoError("cannot create a temporary file: " + ErrnoText(errno), {.source = temp});
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int err = errno;
+        ::close(fd);
+        ::unlink(temp.c_str());
+        return IoError("write failed: " + ErrnoText(err), {.source = temp});
+      }
+      done += static_cast<size_t>(n);
+    }
+    // mkstemp creates 0600; outputs such as allow lists are read by other users (the daemon).
+    bool ok = ::fchmod(fd, 0644) == 0 && ::fsync(fd) == 0;
+    int err = errno;
+    if (::close(fd) != 0 && ok) {
+      ok = false;
+      err = errno;
+    }
+    if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+      if (ok) err = errno;
+      ::unlink(temp.c_str());
+      return IoError("cannot write: " + ErrnoText(err), {.source = path});
+    }
+    return Status::Ok();
   }
 };
 

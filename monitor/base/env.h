@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "monitor/base/result.h"
@@ -21,6 +22,22 @@ class RandomAccessFile {
   virtual const std::string& name() const = 0;
 };
 
+// A whole file mapped read-only (large indexes shared between readers without copying).
+class MappedFile {
+ public:
+  virtual ~MappedFile() = default;
+  virtual std::span<const uint8_t> bytes() const = 0;
+  virtual const std::string& name() const = 0;
+};
+
+enum class FileType { kRegular, kDirectory, kSymlink, kOther };
+
+struct FileStatus {
+  FileType type = FileType::kOther;
+  uint64_t size = 0;
+  uint64_t device = 0;  // st_dev: walkers use it to stay on one file system
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -31,6 +48,13 @@ class Env {
   virtual Result<std::vector<std::string>> ListDirectory(const std::string& path) = 0;
   virtual bool IsDirectory(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
+  // lstat: a symlink is reported as kSymlink, not followed.
+  virtual Result<FileStatus> StatNoFollow(const std::string& path) = 0;
+  virtual Result<std::string> ReadLink(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<MappedFile>> MapReadOnly(const std::string& path) = 0;
+  // Writes to a temporary file beside path, then renames it over path: readers (and mappings
+  // of the old file) never see a partial file.
+  virtual Status WriteFileAtomically(const std::string& path, std::string_view bytes) = 0;
 
   // The real operating system.
   static Env& Default();
