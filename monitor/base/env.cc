@@ -77,6 +77,37 @@ class PosixMappedFile final : public MappedFile {
   size_t size_;
 };
 
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string name, int fd) : name_(std::move(name)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  PosixWritableFile(const PosixWritableFile&) = delete;
+  PosixWritableFile& operator=(const PosixWritableFile&) = delete;
+
+  WriteOutcome Write(std::string_view bytes) override {
+    if (fd_ < 0) return {.error = EBADF};
+    for (;;) {
+      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n >= 0) return {.accepted = static_cast<size_t>(n)};
+      if (errno != EINTR) return {.error = errno};
+    }
+  }
+  Status Close() override {
+    if (fd_ < 0) return Status::Ok();
+    int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return IoError("close failed: " + ErrnoText(errno), {.source = name_});
+    return Status::Ok();
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string name_;
+  int fd_;
+};
+
 FileType TypeOf(mode_t mode) {
   if (S_ISREG(mode)) return FileType::kRegular;
   if (S_ISDIR(mode)) return FileType::kDirectory;
@@ -217,9 +248,23 @@ class PosixEnv final : public Env {
     }
     return Status::Ok();
   }
+
+  Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      return Error(err == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIo,
+                   "cannot open for writing: " + ErrnoText(err), {.source = path});
+    }
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
+  }
 };
 
 }  // namespace
+
+Result<std::unique_ptr<WritableFile>> Env::OpenForWrite(const std::string& path) {
+  return Error(ErrorKind::kUnsupported, "this environment cannot write control files", {.source = path});
+}
 
 Env& Env::Default() {
   static PosixEnv env;

@@ -30,6 +30,23 @@ class MappedFile {
   virtual const std::string& name() const = 0;
 };
 
+// A control file written record by record: securityfs parses every write(2) on its own and
+// answers with an errno that carries meaning (EINVAL: rule rejected, EACCES: signed policy
+// required, EBUSY: another writer), so callers see each write's outcome, not a stream.
+class WritableFile {
+ public:
+  struct WriteOutcome {
+    size_t accepted = 0;  // bytes the file took from this write
+    int error = 0;        // errno of a failed write(2); 0 on success
+  };
+  virtual ~WritableFile() = default;
+  // Exactly one write(2) (retried only on EINTR).
+  virtual WriteOutcome Write(std::string_view bytes) = 0;
+  // close(2): securityfs applies a written policy on release.
+  virtual Status Close() = 0;
+  virtual const std::string& name() const = 0;
+};
+
 enum class FileType { kRegular, kDirectory, kSymlink, kOther };
 
 struct FileStatus {
@@ -55,6 +72,9 @@ class Env {
   // Writes to a temporary file beside path, then renames it over path: readers (and mappings
   // of the old file) never see a partial file.
   virtual Status WriteFileAtomically(const std::string& path, std::string_view bytes) = 0;
+  // Opens an existing file for writing, without creating or truncating it (securityfs control
+  // files such as ima/policy). An Env that cannot write control files refuses.
+  virtual Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path);
 
   // The real operating system.
   static Env& Default();
