@@ -14,8 +14,8 @@ enum class ErrorKind {
   kInvalidInput,  // malformed data from outside: a log, a policy, a config
   kIo,            // the OS refused: open, read, write
   kNotFound,
-  kUnsupported,   // well-formed, but something this build does not handle
-  kTpm,           // the TPM or its transport failed
+  kUnsupported,  // well-formed, but something this build does not handle
+  kTpm,          // the TPM or its transport failed
   kInternal,
 };
 
@@ -61,7 +61,7 @@ inline Error IoError(std::string message, Position where = {}) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like std::expected
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design, like std::expected
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }

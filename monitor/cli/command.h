@@ -11,9 +11,9 @@ namespace imawatch::cli {
 
 // Exit codes of every subcommand (README, "Exit codes").
 enum ExitCode : int {
-  kExitOk = 0,        // verified / check passed
-  kExitFailed = 1,    // mismatch, failed check, failed recommendation
-  kExitUsage = 2,     // usage or input error
+  kExitOk = 0,      // verified / check passed
+  kExitFailed = 1,  // mismatch, failed check, failed recommendation
+  kExitUsage = 2,   // usage or input error
 };
 
 // Adds a subcommand to the root app; its callback sets exit_code.

@@ -14,11 +14,16 @@ std::string_view Trim(std::string_view s) {
 
 std::optional<HashAlgo> BankForSize(size_t size) {
   switch (size) {
-    case 20: return HashAlgo::kSha1;
-    case 32: return HashAlgo::kSha256;
-    case 48: return HashAlgo::kSha384;
-    case 64: return HashAlgo::kSha512;
-    default: return std::nullopt;
+    case 20:
+      return HashAlgo::kSha1;
+    case 32:
+      return HashAlgo::kSha256;
+    case 48:
+      return HashAlgo::kSha384;
+    case 64:
+      return HashAlgo::kSha512;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -50,7 +55,8 @@ class Parser {
     uint32_t column = static_cast<uint32_t>(line.data() - raw.data()) + 1;
     if (line.empty() || line.front() == '#' || line == "---") return {};
     auto error = [&](const std::string& why, size_t at = 0) {
-      return InvalidInput(why, {.source = source_, .line = line_no, .column = column + static_cast<uint32_t>(at)});
+      return InvalidInput(why,
+                          {.source = source_, .line = line_no, .column = column + static_cast<uint32_t>(at)});
     };
     if (line.starts_with("pcrread:")) {
       size_t at = line.find("-halg");
@@ -77,12 +83,14 @@ class Parser {
     std::string_view body = line;
     if (body.starts_with("PCR") || body.starts_with("pcr")) {
       body.remove_prefix(3);
-      if (!body.empty() && (body.front() == '-' || body.front() == ' ' || body.front() == '_')) body.remove_prefix(1);
+      if (!body.empty() && (body.front() == '-' || body.front() == ' ' || body.front() == '_'))
+        body.remove_prefix(1);
     }
     size_t colon = body.find(':');
     if (colon == std::string_view::npos) return error("expected 'bank:pcr:hex', 'pcr: hex' or a bank header");
     auto value = ParseValue(Trim(body.substr(colon + 1)));
-    if (!value) return error("PCR value is not hex", static_cast<size_t>(body.data() - line.data()) + colon + 1);
+    if (!value)
+      return error("PCR value is not hex", static_cast<size_t>(body.data() - line.data()) + colon + 1);
     std::optional<HashAlgo> bank = current_bank_ ? current_bank_ : BankForSize(value->size());
     if (!bank) return error("cannot tell the bank of a " + std::to_string(value->size()) + "-byte value");
     return Add(*bank, Trim(body.substr(0, colon)), body.substr(colon + 1), error);
@@ -94,12 +102,13 @@ class Parser {
   template <typename ErrorFn>
   Status Add(HashAlgo bank, std::string_view index_text, std::string_view value_text, ErrorFn error) {
     auto index = ParseIndex(index_text);
-    if (!index || *index > kMaxPcrIndex) return error("PCR index '" + std::string(index_text) + "' is not 0..23");
+    if (!index || *index > kMaxPcrIndex)
+      return error("PCR index '" + std::string(index_text) + "' is not 0..23");
     auto value = ParseValue(Trim(value_text));
     if (!value) return error("PCR value is not hex");
     if (value->size() != DigestSize(bank)) {
-      return error(std::string(Name(bank)) + " PCR value has " + std::to_string(value->size()) + " bytes, expected " +
-                   std::to_string(DigestSize(bank)));
+      return error(std::string(Name(bank)) + " PCR value has " + std::to_string(value->size()) +
+                   " bytes, expected " + std::to_string(DigestSize(bank)));
     }
     values_.Set(bank, *index, Digest(bank, *value));
     return {};
@@ -173,7 +182,8 @@ Result<PcrValues> LoadPcrValues(Env& env, const std::string& path, std::optional
       if (!text) return text.error();
       auto value = ParseValue(Trim(*text));
       if (!value || value->size() != DigestSize(*bank)) {
-        return InvalidInput("not a " + std::string(Name(*bank)) + " PCR value", {.source = bank_dir + "/" + file});
+        return InvalidInput("not a " + std::string(Name(*bank)) + " PCR value",
+                            {.source = bank_dir + "/" + file});
       }
       values.Set(*bank, *index, Digest(*bank, *value));
     }

@@ -6,7 +6,7 @@
 
 namespace imawatch::testing {
 
-std::string SourceDir();                       // the checkout
+std::string SourceDir();                          // the checkout
 std::string FixturePath(const std::string& rel);  // tests/fixtures/<rel>
 std::string SharedPath(const std::string& rel);   // ../shared/<rel>; tests skip nothing: it must exist
 std::string ImawatchBinary();
