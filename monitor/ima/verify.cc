@@ -93,7 +93,12 @@ Result<VerifyReport> VerifyMeasurementList(Env& env, const std::string& path, co
                                            const VerifyOptions& options) {
   auto opened = OpenMeasurementList(env, path, options.reader);
   if (!opened) return opened.error();
-  BinaryLogReader reader(*opened->file, opened->reader);
+  return VerifyOpenedList(*opened, reading, options);
+}
+
+Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading, const VerifyOptions& options) {
+  const std::string& path = list.file->name();
+  BinaryLogReader reader(*list.file, list.reader);
 
   std::vector<HashAlgo> banks = options.banks.empty() ? reading.Banks() : options.banks;
   for (HashAlgo b : banks) {
@@ -106,7 +111,7 @@ Result<VerifyReport> VerifyMeasurementList(Env& env, const std::string& path, co
 
   VerifyReport report;
   report.source = path;
-  report.ascii_input = opened->ascii;
+  report.ascii_input = list.ascii;
   std::vector<HashAlgo> algos = replay.digest_algos();
   std::vector<EntryDigests> digests(options.batch_size);
   std::vector<std::pair<const TemplateDescriptor*, uint64_t>> template_counts;

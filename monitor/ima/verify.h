@@ -66,6 +66,10 @@ struct OpenedList {
 };
 Result<OpenedList> OpenMeasurementList(Env& env, const std::string& path, ReaderOptions options);
 
+// The same for a list already open (reader options from `list`, not from `options`).
+struct OpenedList;
+Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading, const VerifyOptions& options);
+
 // The bank of a list's template digests: from a per-bank file name, else from the size.
 HashAlgo ListBank(const std::string& path, uint32_t template_digest_size);
 
