@@ -1,0 +1,65 @@
+#include "monitor/appraise/digest_text.h"
+
+#include "monitor/base/hex.h"
+
+namespace imawatch::appraise {
+
+std::optional<ima::HashAlgo> AlgoFromDigestSize(size_t bytes) {
+  switch (bytes) {
+    case 20:
+      return ima::HashAlgo::kSha1;
+    case 28:
+      return ima::HashAlgo::kSha224;
+    case 32:
+      return ima::HashAlgo::kSha256;
+    case 48:
+      return ima::HashAlgo::kSha384;
+    case 64:
+      return ima::HashAlgo::kSha512;
+    case 16:
+      return ima::HashAlgo::kMd5;
+    default:
+      return std::nullopt;
+  }
+}
+
+Result<ima::Digest> ParseDigestText(std::string_view text) {
+  std::optional<ima::HashAlgo> algo;
+  size_t colon = text.find(':');
+  if (colon != std::string_view::npos) {
+    std::string_view name = text.substr(0, colon);
+    algo = ima::HashAlgoFromName(name);
+    if (!algo) return InvalidInput("unknown hash algorithm '" + std::string(name) + "'");
+    text.remove_prefix(colon + 1);
+    if (text.size() != 2 * ima::DigestSize(*algo)) {
+      return InvalidInput("a " + std::string(ima::Name(*algo)) + " digest has " +
+                          std::to_string(2 * ima::DigestSize(*algo)) + " hex digits, not " +
+                          std::to_string(text.size()));
+    }
+  } else {
+    algo = text.size() % 2 == 0 ? AlgoFromDigestSize(text.size() / 2) : std::nullopt;
+    if (!algo) {
+      return InvalidInput("no hash algorithm has a digest of " + std::to_string(text.size()) + " hex digits");
+    }
+  }
+  ima::Digest digest = ima::Digest::Zero(*algo);
+  if (!FromHexInto(text, digest.mutable_view())) {
+    return InvalidInput("'" + std::string(text.substr(0, 16)) + (text.size() > 16 ? "...'" : "'") +
+                        " is not a hex digest");
+  }
+  return digest;
+}
+
+std::string FormatDigest(const ima::Digest& digest) {
+  std::string out(ima::Name(digest.algo));
+  out += ':';
+  AppendHex(out, digest.view());
+  return out;
+}
+
+std::string FormatDigestShort(const ima::Digest& digest) {
+  if (AlgoFromDigestSize(digest.size) == digest.algo) return digest.hex();
+  return FormatDigest(digest);
+}
+
+}  // namespace imawatch::appraise

@@ -1,0 +1,211 @@
+#include "monitor/appraise/keylime_policy.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "monitor/appraise/allow_list_builder.h"
+#include "monitor/appraise/digest_text.h"
+
+namespace imawatch::appraise {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr int kCurrentVersion = 1;
+
+std::string Member(const std::string& path, const std::string& key) {
+  return path + "[" + Json(key).dump() + "]";
+}
+std::string Index(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+class Importer {
+ public:
+  explicit Importer(std::string source) : source_(std::move(source)) {}
+
+  Error Fail(const std::string& path, const std::string& message) const {
+    return InvalidInput(path + ": " + message, {.source = source_});
+  }
+
+  Status DigestMap(const Json& value, const std::string& path, NameKind kind) {
+    if (!value.is_object()) return Fail(path, "expected an object of name: [digests]");
+    for (const auto& [name, digests] : value.items()) {
+      std::string at = Member(path, name);
+      if (!digests.is_array()) return Fail(at, "expected an array of hex digests");
+      if (digests.empty()) {
+        if (Status st = b_.AddTags(kind, name, {}); !st) return Fail(at, st.error().message());
+      }
+      for (size_t i = 0; i < digests.size(); ++i) {
+        const Json& d = digests[i];
+        if (!d.is_string()) return Fail(Index(at, i), "expected a hex digest string");
+        auto digest = ParseDigestText(d.get_ref<const std::string&>());
+        if (!digest) return Fail(Index(at, i), digest.error().message());
+        if (Status st = b_.Add(kind, name, *digest); !st) return Fail(Index(at, i), st.error().message());
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Ima(const Json& value, Json& extra) {
+    if (!value.is_object()) return Fail("$.ima", "expected an object");
+    Json rest = Json::object();
+    for (const auto& [key, v] : value.items()) {
+      std::string at = Member("$.ima", key);
+      if (key == "ignored_keyrings") {
+        if (!v.is_array()) return Fail(at, "expected an array of keyring names");
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (!v[i].is_string()) return Fail(Index(at, i), "expected a keyring name");
+          b_.settings().ignored_keyrings.push_back(v[i].get<std::string>());
+        }
+      } else if (key == "log_hash_alg") {
+        if (!v.is_string() || !ima::HashAlgoFromName(v.get_ref<const std::string&>())) {
+          return Fail(at, "expected a hash algorithm name (sha1, sha256, sha384, sha512)");
+        }
+        b_.settings().log_hash_alg = v.get<std::string>();
+      } else {
+        rest[key] = v;  // dm_policy and anything newer
+      }
+    }
+    extra["ima"] = std::move(rest);
+    return Status::Ok();
+  }
+
+  Result<AllowList> Import(const Json& doc) {
+    if (!doc.is_object()) return Fail("$", "a runtime policy is a JSON object");
+    Json extra = Json::object();
+    for (const auto& [key, value] : doc.items()) {
+      std::string at = "$." + key;
+      Status st;
+      if (key == "digests") {
+        st = DigestMap(value, at, NameKind::kFile);
+      } else if (key == "keyrings") {
+        st = DigestMap(value, at, NameKind::kKeyring);
+      } else if (key == "ima-buf") {
+        st = DigestMap(value, at, NameKind::kImaBuf);
+      } else if (key == "excludes") {
+        if (!value.is_array()) return Fail(at, "expected an array of regexes");
+        for (size_t i = 0; i < value.size(); ++i) {
+          if (!value[i].is_string()) return Fail(Index(at, i), "expected a regex string");
+          if (Status s = b_.AddExclude(PatternKind::kRegex, value[i].get_ref<const std::string&>()); !s) {
+            return Fail(Index(at, i), s.error().message());
+          }
+        }
+      } else if (key == "ima") {
+        st = Ima(value, extra);
+      } else if (key == "meta") {
+        if (!value.is_object()) return Fail(at, "expected an object");
+        auto version = value.find("version");
+        if (version == value.end() || !version->is_number_integer()) {
+          return Fail(at + ".version", "expected the policy format version (an integer)");
+        }
+        if (version->get<int64_t>() != kCurrentVersion) {
+          return Error(
+              ErrorKind::kUnsupported,
+              at + ".version: runtime policy version " + version->dump() + " is not supported (1 is)",
+              {.source = source_});
+        }
+        extra[key] = value;
+      } else {
+        extra[key] = value;  // release, verification-keys, rules, ...
+      }
+      if (!st) return st.error();
+    }
+    if (!extra.empty()) b_.settings().keylime_extra = extra.dump();
+    return b_.Build();
+  }
+
+ private:
+  std::string source_;
+  AllowListBuilder b_;
+};
+
+Json SortedDigestMap(const AllowList& list, NameKind kind) {
+  std::map<std::string_view, std::vector<std::string>> by_name;
+  for (AllowList::NameId id = 0; id < list.name_count(); ++id) {
+    if (list.Kind(id) == kind) by_name[list.Name(id)];
+  }
+  list.ForEachEntry([&](AllowList::NameId id, const ima::Digest& digest) {
+    if (list.Kind(id) == kind) by_name[list.Name(id)].push_back(FormatDigestShort(digest));
+  });
+  Json out = Json::object();
+  for (auto& [name, digests] : by_name) {
+    std::sort(digests.begin(), digests.end());
+    out[std::string(name)] = std::move(digests);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<AllowList> ParseKeylimePolicy(std::string_view json, const std::string& source) {
+  Json doc;
+  try {
+    doc = Json::parse(json);
+  } catch (const Json::parse_error& e) {
+    // e.byte is 1-based and points just past the offending character.
+    size_t offset = e.byte == 0 ? 0 : std::min<size_t>(e.byte - 1, json.size());
+    uint32_t line = 1, column = 1;
+    for (size_t i = 0; i < offset; ++i) {
+      if (json[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string what = e.what();
+    size_t colon = what.rfind(": ");
+    return InvalidInput("invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)),
+                        {.source = source, .line = line, .column = column});
+  } catch (const std::exception& e) {
+    return InvalidInput(std::string("invalid JSON: ") + e.what(), {.source = source});
+  }
+  return Importer(source).Import(doc);
+}
+
+Result<AllowList> LoadKeylimePolicy(Env& env, const std::string& path) {
+  auto text = env.ReadFile(path, kMaxKeylimePolicySize);
+  if (!text) return text.error();
+  return ParseKeylimePolicy(*text, path);
+}
+
+std::string WriteKeylimePolicy(const AllowList& list) {
+  const PolicySettings& settings = list.settings();
+  Json extra = Json::object();
+  if (!settings.keylime_extra.empty()) {
+    extra = Json::parse(settings.keylime_extra, nullptr, /*allow_exceptions=*/false);
+    if (!extra.is_object()) extra = Json::object();
+  }
+  auto take = [&](const char* key, Json fallback) {
+    auto it = extra.find(key);
+    if (it == extra.end()) return fallback;
+    Json value = std::move(*it);
+    extra.erase(key);
+    return value;
+  };
+
+  Json out = Json::object();
+  out["meta"] = take("meta", Json{{"version", kCurrentVersion}});
+  if (extra.contains("release")) out["release"] = take("release", nullptr);
+  out["digests"] = SortedDigestMap(list, NameKind::kFile);
+  Json excludes = Json::array();
+  for (const auto& pattern : list.excludes().patterns()) {
+    excludes.push_back(pattern.kind() == PatternKind::kRegex ? pattern.text() : GlobToRegex(pattern.text()));
+  }
+  out["excludes"] = std::move(excludes);
+  out["keyrings"] = SortedDigestMap(list, NameKind::kKeyring);
+  Json ima = take("ima", Json::object());
+  if (!ima.is_object()) ima = Json::object();
+  Json ima_out = Json::object();
+  ima_out["ignored_keyrings"] = settings.ignored_keyrings;
+  ima_out["log_hash_alg"] = settings.log_hash_alg.empty() ? "sha1" : settings.log_hash_alg;
+  ima_out["dm_policy"] = nullptr;
+  for (auto& [key, value] : ima.items()) ima_out[key] = value;
+  out["ima"] = std::move(ima_out);
+  out["ima-buf"] = SortedDigestMap(list, NameKind::kImaBuf);
+  out["verification-keys"] = take("verification-keys", "");
+  for (auto& [key, value] : extra.items()) out[key] = value;
+  return out.dump(1) + "\n";
+}
+
+}  // namespace imawatch::appraise
