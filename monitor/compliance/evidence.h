@@ -1,0 +1,70 @@
+// What the evaluator judges: plain values built by whoever read and proved the measurement
+// list (the daemon from ima::Replay, tests from fixtures). Only proved measurements count:
+// an entry the TPM has not vouched for says nothing about the node.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "monitor/ima/digest.h"
+
+namespace imawatch::compliance {
+
+// One measurement-list entry of a file (or of a kernel module, for MODULE_CHECK entries).
+struct MeasuredFile {
+  std::string path;           // as logged: canonical, container-side for reads inside containers
+  ima::Digest file_digest;    // the d-ng / d field
+  std::string template_name;  // "ima-ng", "ima-sig", "evm-sig", "ima"
+  uint64_t entry_index = 0;   // 0-based position in the measurement list
+  uint32_t pcr = 10;
+  // evm-sig iuid/igid/imode: the inode's owner and mode when it was measured (kernel >= 5.14).
+  std::optional<uint32_t> uid, gid;
+  std::optional<uint16_t> mode;
+  bool proved = false;     // the replay up to this entry matched the TPM's PCR
+  std::string bank_proof;  // how: e.g. "sha256 PCR 10 replay = TPM quote (nonce ...)"
+};
+
+class Evidence {
+ public:
+  // Keeps, per path, the proved entry with the highest entry_index. Unproved entries and
+  // violations (all-zero file digest: the kernel could not measure) are ignored; returns
+  // whether the entry was kept.
+  bool AddFile(MeasuredFile file);
+  // A MODULE_CHECK entry: the module was loaded this boot.
+  bool AddModule(MeasuredFile module);
+  // Template names of the log's entries (evm-sig means owner and mode were recorded).
+  void AddTemplate(std::string name) { templates_.insert(std::move(name)); }
+  // Whether the IMA policy in effect measures MODULE_CHECK: only then does the absence of a
+  // module's entry mean it was not loaded.
+  void set_measures_module_loads(bool value) { measures_module_loads_ = value; }
+
+  // The latest proved measurement of path under any canonical spelling (see path_glob.h).
+  const MeasuredFile* Latest(std::string_view path) const;
+  // Latest proved measurements of every path matching a pattern, sorted by path.
+  std::vector<const MeasuredFile*> Matching(std::string_view pattern) const;
+  // MODULE_CHECK entries of a module, by module name ('-' and '_' are the same, as for modprobe).
+  std::vector<const MeasuredFile*> ModuleEntries(std::string_view module) const;
+
+  const std::map<std::string, MeasuredFile, std::less<>>& files() const { return files_; }
+  const std::vector<MeasuredFile>& modules() const { return modules_; }
+  const std::set<std::string>& templates() const { return templates_; }
+  bool measures_module_loads() const { return measures_module_loads_; }
+
+ private:
+  std::map<std::string, MeasuredFile, std::less<>> files_;
+  std::vector<MeasuredFile> modules_;
+  std::set<std::string> templates_;
+  bool measures_module_loads_ = false;
+};
+
+// "cramfs" from "/usr/lib/modules/5.15.0-91-generic/kernel/fs/cramfs/cramfs.ko.zst"; '-' becomes
+// '_' as in the kernel's module names.
+std::string ModuleNameFromPath(std::string_view path);
+std::string NormalizeModuleName(std::string_view name);
+
+}  // namespace imawatch::compliance
