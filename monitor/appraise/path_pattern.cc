@@ -211,7 +211,7 @@ std::string GlobToRegex(std::string_view p) {
       AppendRegexLiteral(out, c);
     }
   }
-  out += '$';
+  out += "(?:/|$)";
   return out;
 }
 
@@ -243,7 +243,13 @@ Result<PathPattern> PathPattern::Compile(PatternKind kind, std::string_view patt
 }
 
 bool PathPattern::Matches(std::string_view path) const {
-  if (kind_ == PatternKind::kGlob) return GlobMatch(text_, path);
+  if (kind_ == PatternKind::kGlob) {
+    if (GlobMatch(text_, path)) return true;
+    for (size_t i = 1; i < path.size(); ++i) {
+      if (path[i] == '/' && GlobMatch(text_, path.substr(0, i))) return true;
+    }
+    return false;
+  }
   if (!path.starts_with(literal_prefix_)) return false;
   try {
     return std::regex_search(path.begin(), path.end(), *regex_, std::regex_constants::match_continuous);

@@ -1,5 +1,6 @@
 // Exclude patterns: paths an allow list never judges. Globs are imawatch's own (`*` stays in
-// one path component, `**` crosses them); regexes are Keylime's excludes, matched like
+// one path component, `**` crosses them) and exclude what they match and everything below a
+// directory they match, as .gitignore does; regexes are Keylime's excludes, matched like
 // Python's re.match (anchored at the start only).
 #pragma once
 
@@ -23,7 +24,8 @@ std::string_view PatternKindName(PatternKind kind);
 // Iterative, no allocation.
 bool GlobMatch(std::string_view pattern, std::string_view path);
 
-// An anchored ECMAScript regex matching exactly the paths the glob matches.
+// A regex that, matched at the start like Keylime does, accepts exactly the paths the glob
+// excludes (the path or one of its directories): "^<glob>(?:/|$)".
 std::string GlobToRegex(std::string_view glob);
 
 class PathPattern {
