@@ -250,7 +250,7 @@ class PosixEnv final : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0) {
       int err = errno;
       return Error(err == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIo,

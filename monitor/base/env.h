@@ -73,7 +73,9 @@ class Env {
   // of the old file) never see a partial file.
   virtual Status WriteFileAtomically(const std::string& path, std::string_view bytes) = 0;
   // Opens an existing file for writing, without creating or truncating it (securityfs control
-  // files such as ima/policy). An Env that cannot write control files refuses.
+  // files such as ima/policy). Opened O_APPEND: securityfs does not act on it (every write still
+  // reaches the kernel at offset 0), and a regular file standing in for securityfs then grows
+  // as the kernel's rule list does. An Env that cannot write control files refuses.
   virtual Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path);
 
   // The real operating system.
