@@ -14,6 +14,7 @@ struct VerifyArgs {
   std::string log;
   std::string pcrs;
   std::vector<std::string> banks;
+  std::vector<uint32_t> ima_pcrs = {10};
   bool json = false;
   unsigned threads = 0;
   ListOptions list;
@@ -71,7 +72,8 @@ int Run(const VerifyArgs& args) {
   if (!banks) return ReportInputError("verify", banks.error());
   auto reading = ima::LoadPcrValues(Env::Default(), args.pcrs);
   if (!reading) return ReportInputError("verify", reading.error());
-  ima::VerifyOptions options{.banks = *banks, .threads = args.threads, .reader = args.list.reader()};
+  ima::VerifyOptions options{
+      .banks = *banks, .ima_pcrs = args.ima_pcrs, .threads = args.threads, .reader = args.list.reader()};
   auto report = ima::VerifyMeasurementList(Env::Default(), args.log, *reading, options);
   if (!report) return ReportInputError("verify", report.error());
   if (args.json) {
@@ -98,6 +100,12 @@ const CommandRegistration kVerify("verify", [](CLI::App& root, int& exit_code) {
          "out like /sys/class/tpm/tpm0 (pcr-<bank>/<n>)")
       ->required();
   cmd->add_option("--bank", args->banks, "Banks to verify, e.g. sha1,sha256 (default: every bank in --pcrs)");
+  cmd->add_option(
+         "--ima-pcrs", args->ima_pcrs,
+         "PCRs the IMA policy extends (10 and any pcr= values); a non-zero one without entries in the "
+         "list is a mismatch")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 23));
   cmd->add_option("--threads", args->threads, "Hashing threads (default: one per CPU)");
   cmd->add_flag("--json", args->json, "Print the report as JSON");
   AddListOptions(cmd, args->list);

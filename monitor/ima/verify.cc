@@ -96,7 +96,8 @@ Result<VerifyReport> VerifyMeasurementList(Env& env, const std::string& path, co
   return VerifyOpenedList(*opened, reading, options);
 }
 
-Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading, const VerifyOptions& options) {
+Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading,
+                                      const VerifyOptions& options) {
   const std::string& path = list.file->name();
   BinaryLogReader reader(*list.file, list.reader);
 
@@ -160,6 +161,18 @@ Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading
 
   for (const auto& [desc, count] : template_counts) report.templates[desc->name] += count;
   report.proofs = replay.Proofs();
+  for (HashAlgo b : banks) {
+    for (uint32_t pcr : options.ima_pcrs) {
+      const Digest* value = reading.Get(b, pcr);
+      bool replayed = std::any_of(report.proofs.begin(), report.proofs.end(),
+                                  [&](const PcrProof& p) { return p.bank == b && p.pcr == pcr; });
+      if (replayed || !value || *value == Digest::Zero(b)) continue;
+      PcrProof empty{.bank = b, .pcr = pcr, .expected = *value};
+      empty.variants = b == HashAlgo::kSha1 ? 1 : kExtendVariants;
+      empty.computed.fill(Digest::Zero(b));
+      report.proofs.push_back(empty);
+    }
+  }
   for (HashAlgo b : banks) {
     BankSummary summary{.bank = b};
     bool any_reading = false, all_matched = true;

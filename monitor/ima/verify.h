@@ -19,7 +19,11 @@ namespace imawatch::ima {
 
 struct VerifyOptions {
   std::vector<HashAlgo> banks;  // empty: every bank the reading has
-  unsigned threads = 0;         // 0: one per CPU
+  // PCRs IMA extends (10, plus the policy's pcr= values). Such a PCR whose reading is not
+  // zero while the list has no entry for it means entries were removed: a mismatch. PCRs the
+  // list uses are checked in any case.
+  std::vector<uint32_t> ima_pcrs = {10};
+  unsigned threads = 0;  // 0: one per CPU
   ReaderOptions reader;
   size_t batch_size = 4096;
 };
@@ -68,7 +72,8 @@ Result<OpenedList> OpenMeasurementList(Env& env, const std::string& path, Reader
 
 // The same for a list already open (reader options from `list`, not from `options`).
 struct OpenedList;
-Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading, const VerifyOptions& options);
+Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading,
+                                      const VerifyOptions& options);
 
 // The bank of a list's template digests: from a per-bank file name, else from the size.
 HashAlgo ListBank(const std::string& path, uint32_t template_digest_size);
