@@ -200,7 +200,8 @@ class Run {
         done = Finish(std::move(r), Verdict::kError, named.error().ToString());
         return {};
       }
-      for (const MeasuredFile* m : k.files_used()) r.evidence.push_back(RefOf(*m));
+      for (const MeasuredFile* m : k.FilesUsed(!c.path_from->setting.empty()))
+        r.evidence.push_back(RefOf(*m));
       if (named->present) {
         patterns = {named->text};
         r.notes.push_back("file named by " + named->origin);
@@ -499,7 +500,7 @@ class Run {
 
   CheckResult KubeletValue(const Check& c, CheckResult r) {
     const KubeletSettings& k = Kubelet(c.files);
-    for (const MeasuredFile* m : k.files_used()) r.evidence.push_back(RefOf(*m));
+    for (const MeasuredFile* m : k.FilesUsed(!c.key.empty())) r.evidence.push_back(RefOf(*m));
     r.notes.insert(r.notes.end(), k.notes().begin(), k.notes().end());
     if (!k.problems().empty()) return Finish(std::move(r), Verdict::kError, ProblemText(k.problems()));
     auto value = k.Effective(c.key, c.flag, c.flag_key);

@@ -159,18 +159,22 @@ KubeletSettings KubeletSettings::Build(const KubeletLayout& layout, const Eviden
     s.flags_.push_back({name, value, origin});
   }
 
+  // The config file matters only to lookups of its keys: a problem with it is kept for those.
   SettingValue config = s.Flag("--config");
   if (config.present) {
+    s.config_path_ = config.text;
     const MeasuredFile* m = evidence.Latest(config.text);
     if (!m) {
-      s.problems_.push_back({FileProblem::kNotMeasured, config.text,
-                             "no evidence: the kubelet config file " + config.text + " (--config from " +
-                                 config.origin + ") was not measured this boot"});
+      s.config_problem_ = "no evidence: the kubelet config file " + config.text + " (" + config.origin +
+                          ") was not measured this boot";
       return s;
     }
-    if (const std::string* text = read(*m)) {
-      s.config_path_ = m->path;
-      s.config_text_ = *text;
+    const auto& outcome = reader.Read(*m);
+    if (const auto* problem = std::get_if<FileProblem>(&outcome)) {
+      s.config_problem_ = problem->message;
+    } else {
+      s.config_file_ = m;
+      s.config_text_ = std::get<AttestedText>(outcome).text;
     }
   }
   return s;
@@ -203,7 +207,14 @@ SettingValue KubeletSettings::Flag(std::string_view flag, std::string_view flag_
 
 Result<SettingValue> KubeletSettings::Config(std::string_view dotted_key) const {
   if (config_path_.empty() || dotted_key.empty()) return SettingValue::Unset();
-  return LookupYamlSetting(config_text_, config_path_, dotted_key);
+  if (!config_problem_.empty()) return InvalidInput(config_problem_);
+  return LookupYamlSetting(config_text_, config_file_->path, dotted_key);
+}
+
+std::vector<const MeasuredFile*> KubeletSettings::FilesUsed(bool with_config) const {
+  std::vector<const MeasuredFile*> out = files_used_;
+  if (with_config && config_file_) out.push_back(config_file_);
+  return out;
 }
 
 Result<SettingValue> KubeletSettings::Effective(std::string_view dotted_key, std::string_view flag,

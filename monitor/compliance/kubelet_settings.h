@@ -35,14 +35,16 @@ class KubeletSettings {
   // without exactly one ExecStart.
   const std::vector<FileProblem>& problems() const { return problems_; }
   const std::vector<std::string>& notes() const { return notes_; }
-  const std::vector<const MeasuredFile*>& files_used() const { return files_used_; }
+  // The unit, drop-ins and environment files read, and the --config file if asked for and read.
+  std::vector<const MeasuredFile*> FilesUsed(bool with_config) const;
 
   // The flag's value from the rebuilt command line (last occurrence wins); with flag_key, the
   // item of a map-valued flag such as --feature-gates=Name=true (merged over occurrences).
   SettingValue Flag(std::string_view flag, std::string_view flag_key = {}) const;
   // Whether the kubelet runs with --config (settings then default to the config file's).
   bool config_mode() const { return !config_path_.empty(); }
-  // A key of the --config file; unset without --config.
+  // A key of the --config file; unset without --config; an error if that file is not measured,
+  // drifted or unreadable.
   Result<SettingValue> Config(std::string_view dotted_key) const;
   // Flag first, then the config file.
   Result<SettingValue> Effective(std::string_view dotted_key, std::string_view flag,
@@ -55,7 +57,10 @@ class KubeletSettings {
     std::string origin;
   };
   std::vector<FlagOccurrence> flags_;
-  std::string config_path_, config_text_;
+  std::string config_path_;  // as named by --config
+  const MeasuredFile* config_file_ = nullptr;
+  std::string config_text_;
+  std::string config_problem_;
   std::vector<FileProblem> problems_;
   std::vector<std::string> notes_;
   std::vector<const MeasuredFile*> files_used_;
