@@ -16,8 +16,26 @@ constexpr uint64_t kMaxActivePolicyBytes = 16 << 20;
 std::string PolicyFile(const std::string& securityfs) { return securityfs + "/ima/policy"; }
 
 std::string TrimRight(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
   return std::string(s);
+}
+
+// Tokens joined by single spaces: how the kernel's print form and a copy of the rule compare.
+std::string Normalize(std::string_view line) {
+  std::string out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > start) {
+      if (!out.empty()) out += ' ';
+      out.append(line.substr(start, i - start));
+    }
+  }
+  return out;
 }
 
 std::string OpenExplanation(Env& env, const LoadOptions& options, const Error& error) {
@@ -75,8 +93,8 @@ std::string WriteExplanation(int err, bool as_path) {
 bool EndsWithRules(const std::string& active, const Policy& policy, KernelVersion kernel) {
   std::vector<std::string> lines;
   for (auto line : SplitLines(active)) {
-    std::string trimmed = TrimRight(line);
-    if (!trimmed.empty()) lines.push_back(std::move(trimmed));
+    std::string normalized = Normalize(line);
+    if (!normalized.empty()) lines.push_back(std::move(normalized));
   }
   if (lines.size() < policy.rules.size()) return false;
   size_t offset = lines.size() - policy.rules.size();
@@ -192,7 +210,7 @@ LoadReport LoadPolicy(Env& env, std::string_view text, const std::string& source
   auto after = ReadActivePolicy(env, options.securityfs);
   if (after) {
     report.active_after = std::move(*after);
-    if (report.outcome == LoadOutcome::kLoaded && !options.as_path) {
+    if (report.outcome == LoadOutcome::kLoaded) {
       report.readback_confirms =
           EndsWithRules(*report.active_after, report.lint.policy, options.target.kernel);
     }

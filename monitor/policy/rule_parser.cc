@@ -378,6 +378,12 @@ uint32_t AllowedFlags(Func func, const KernelFeatures& f) {
   return 0;
 }
 
+Failure CarriageReturn() {
+  return {"carriage-return",
+          "the line ends in a carriage return (CRLF line ending); the kernel splits only on spaces and tabs, "
+          "so '\\r' is part of the token and the rule is rejected"};
+}
+
 std::string FuncText(Func func) {
   return func == Func::kNone ? std::string("rules without func=") : "func=" + std::string(FuncName(func));
 }
@@ -424,6 +430,8 @@ class RuleParser {
   RuleParseResult Fail(size_t token_index, Failure failure) {
     RuleParseResult result;
     const Token& token = rule_.tokens[token_index];
+    // A carriage return glued to the last token (CRLF line endings) is the real cause.
+    if (!token.text.empty() && token.text.back() == '\r') failure = CarriageReturn();
     result.error = Diagnostic{.severity = Severity::kError,
                               .code = std::move(failure.code),
                               .message = std::move(failure.message),
@@ -471,12 +479,6 @@ class RuleParser {
     Token& token = rule_.tokens[i];
     auto match = MatchToken(token.text, target_.kernel);
     if (!match) {
-      // A carriage return glued to the last token (CRLF line endings) is the usual cause.
-      if (!token.text.empty() && token.text.back() == '\r') {
-        return Failure{"carriage-return",
-                       "the line ends in a carriage return (CRLF line ending); the kernel splits only on "
-                       "spaces and tabs, so '\\r' is part of the token and the rule is rejected"};
-      }
       return DiagnoseUnknown(token.text, target_.kernel);
     }
     token.kind = match->keyword->kind;
