@@ -27,6 +27,10 @@ class PosixFile final : public RandomAccessFile {
     size_t total = 0;
     while (total < dst.size()) {
       ssize_t n = ::pread(fd_, dst.data() + total, dst.size() - total, static_cast<off_t>(offset + total));
+      // Pipes and FIFOs (`--pcrs <(tpm2_pcrread)`) cannot seek: read them in order.
+      if (n < 0 && errno == ESPIPE && offset + total == streamed_)
+        n = ::read(fd_, dst.data() + total, dst.size() - total);
+      if (n > 0 && offset + total == streamed_) streamed_ += static_cast<uint64_t>(n);
       if (n < 0) {
         if (errno == EINTR) continue;
         return IoError("read failed: " + ErrnoText(errno), {.source = name_, .byte_offset = offset + total});
@@ -41,6 +45,7 @@ class PosixFile final : public RandomAccessFile {
  private:
   std::string name_;
   int fd_;
+  uint64_t streamed_ = 0;  // bytes consumed in order (the position of a pipe)
 };
 
 class MemoryFile final : public RandomAccessFile {

@@ -6,6 +6,7 @@
 #include "monitor/cli/command.h"
 #include "monitor/cli/list_options.h"
 #include "monitor/ima/json.h"
+#include "monitor/tpm/event_log.h"
 
 namespace imawatch::cli {
 namespace {
@@ -13,6 +14,7 @@ namespace {
 struct VerifyArgs {
   std::string log;
   std::string pcrs;
+  std::string event_log;
   std::vector<std::string> banks;
   std::vector<uint32_t> ima_pcrs = {10};
   bool json = false;
@@ -72,6 +74,11 @@ int Run(const VerifyArgs& args) {
   if (!banks) return ReportInputError("verify", banks.error());
   auto reading = ima::LoadPcrValues(Env::Default(), args.pcrs);
   if (!reading) return ReportInputError("verify", reading.error());
+  if (!args.event_log.empty()) {
+    auto log = tpm::LoadEventLog(Env::Default(), args.event_log);
+    if (!log) return ReportInputError("verify", log.error());
+    reading->AddMissing(tpm::ReplayEventLog(*log));
+  }
   ima::VerifyOptions options{
       .banks = *banks, .ima_pcrs = args.ima_pcrs, .threads = args.threads, .reader = args.list.reader()};
   auto report = ima::VerifyMeasurementList(Env::Default(), args.log, *reading, options);
@@ -99,6 +106,10 @@ const CommandRegistration kVerify("verify", [](CLI::App& root, int& exit_code) {
          "PCR values: bank:pcr:hex lines, tpm2_pcrread output, tsspcrread output, or a directory laid "
          "out like /sys/class/tpm/tpm0 (pcr-<bank>/<n>)")
       ->required();
+  cmd->add_option(
+      "--event-log", args->event_log,
+      "Firmware event log (binary_bios_measurements): PCRs it replays fill in values --pcrs lacks, "
+      "e.g. PCRs 0-9 for the boot_aggregate check");
   cmd->add_option("--bank", args->banks, "Banks to verify, e.g. sha1,sha256 (default: every bank in --pcrs)");
   cmd->add_option(
          "--ima-pcrs", args->ima_pcrs,

@@ -88,9 +88,9 @@ class Parser {
     }
     size_t colon = body.find(':');
     if (colon == std::string_view::npos) return error("expected 'bank:pcr:hex', 'pcr: hex' or a bank header");
-    auto value = ParseValue(Trim(body.substr(colon + 1)));
-    if (!value)
-      return error("PCR value is not hex", static_cast<size_t>(body.data() - line.data()) + colon + 1);
+    std::string_view value_text = Trim(body.substr(colon + 1));
+    auto value = ParseValue(value_text);
+    if (!value) return error("PCR value is not hex", static_cast<size_t>(value_text.data() - line.data()));
     std::optional<HashAlgo> bank = current_bank_ ? current_bank_ : BankForSize(value->size());
     if (!bank) return error("cannot tell the bank of a " + std::to_string(value->size()) + "-byte value");
     return Add(*bank, Trim(body.substr(0, colon)), body.substr(colon + 1), error);

@@ -23,6 +23,8 @@ class PcrValues {
   std::vector<HashAlgo> Banks() const;
   std::vector<uint32_t> Indexes(HashAlgo bank) const;
   bool empty() const { return values_.empty(); }
+  // Adds the values of `other` this reading lacks (e.g. firmware PCRs replayed from an event log).
+  void AddMissing(const PcrValues& other) { values_.insert(other.values_.begin(), other.values_.end()); }
   size_t size() const { return values_.size(); }
   bool operator==(const PcrValues&) const = default;
 
