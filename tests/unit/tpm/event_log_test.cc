@@ -7,6 +7,7 @@
 #include <set>
 
 #include "monitor/base/hex.h"
+#include "monitor/ima/boot_aggregate.h"
 #include "tests/testing/paths.h"
 
 namespace imawatch::tpm {
@@ -154,6 +155,9 @@ TEST(EventLog, SampleReplaysToTheTpmsSha1PcrsAndTheLoggedBootAggregate) {
   }
   EXPECT_EQ(Hash(HashAlgo::kSha256, concatenated).hex(),
             "83d19723ef3b3c05bb8ae70d86b3886c158f2408f1b71ed265886a7b79eb700e");
+  auto aggregate = ima::ComputeBootAggregate(HashAlgo::kSha256, replayed);
+  ASSERT_TRUE(aggregate.ok()) << aggregate.error().ToString();
+  EXPECT_EQ(aggregate->hex(), "83d19723ef3b3c05bb8ae70d86b3886c158f2408f1b71ed265886a7b79eb700e");
   std::string ascii =
       testing::ReadFileOrDie(testing::FixturePath("eventlog/sample-ascii_runtime_measurements-pcrs-8-9"));
   EXPECT_NE(ascii.find("sha256:" + Hash(HashAlgo::kSha256, concatenated).hex() + " boot_aggregate"),
