@@ -70,18 +70,20 @@ void ParseInto(std::string_view text, const std::string& path, ParseState& st, i
     }
     if (keyword == "include") {
       if (depth >= kMaxIncludeDepth) continue;
-      // A Match block opened inside included files ends with them (sshd restores its match
-      // state after an Include).
-      bool was_in_match = st.in_match;
-      std::string was_criteria = st.criteria;
-      std::set<std::string> was_seen = st.seen_in_block;
+      // A Match block opened inside an included file ends with that file: sshd restores its
+      // match state after each file an Include reads.
+      const bool was_in_match = st.in_match;
+      const std::string was_criteria = st.criteria;
+      const std::set<std::string> was_seen = st.seen_in_block;
       for (const std::string& arg : SplitList(rest)) {
         std::string pattern = arg.front() == '/' ? arg : "/etc/ssh/" + arg;
-        for (const IncludedText& inc : st.include(pattern)) ParseInto(inc.text, inc.path, st, depth + 1);
+        for (const IncludedText& inc : st.include(pattern)) {
+          ParseInto(inc.text, inc.path, st, depth + 1);
+          st.in_match = was_in_match;
+          st.criteria = was_criteria;
+          st.seen_in_block = was_seen;
+        }
       }
-      st.in_match = was_in_match;
-      st.criteria = std::move(was_criteria);
-      st.seen_in_block = std::move(was_seen);
       continue;
     }
     Assign(st, keyword, std::string(rest), std::move(origin));
