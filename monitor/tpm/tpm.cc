@@ -168,6 +168,11 @@ Status Tpm::Check(std::string_view operation, uint32_t rc) {
     Disconnect();
     return Error(ErrorKind::kTpm, error.message() + "; lost the TPM at '" + tcti_ + "' (Reconnect to retry)");
   }
+  if (rc == TPM2_RC_INITIALIZE) {  // outside Startup: the TPM was reset and awaits Startup
+    Disconnect();
+    return Error(ErrorKind::kTpm,
+                 error.message() + "; the TPM was reset under this connection (Reconnect starts it)");
+  }
   return error;
 }
 

@@ -246,6 +246,25 @@ TEST_F(TpmTest, TpmVanishingMidRunIsAnErrorThenReconnectWorks) {
   EXPECT_EQ(again->size(), 8u);
 }
 
+// TPM_Init without Startup under a live connection (a reset the client did not see coming):
+// an error that asks for Reconnect, which starts the TPM again.
+TEST_F(TpmTest, TpmResetUnderAConnectionNeedsReconnect) {
+  auto selection = PcrSelection::Of(kFourBanks, std::array{kDebugPcr});
+  std::array<Digest, 1> d = {Hash(HashAlgo::kSha256, RandomBytes(8))};
+  ASSERT_TRUE(tpm_->ExtendPcr(kDebugPcr, d).ok());
+  auto init =
+      testing::RunCommand({"swtpm_ioctl", "--tcp", "127.0.0.1:" + std::to_string(Swtpm().ctrl_port()), "-i"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  auto pcrs = tpm_->ReadPcrs(selection);
+  ASSERT_FALSE(pcrs.ok());
+  EXPECT_NE(pcrs.error().message().find("reset"), std::string::npos) << pcrs.error().ToString();
+  EXPECT_FALSE(tpm_->connected());
+  ASSERT_TRUE(tpm_->Reconnect().ok());
+  auto after = tpm_->ReadPcrs(selection);
+  ASSERT_TRUE(after.ok()) << after.error().ToString();
+  EXPECT_EQ(*after->Get(HashAlgo::kSha256, kDebugPcr), Digest::Zero(HashAlgo::kSha256));  // reset cleared it
+}
+
 TEST_F(TpmTest, TpmVanishingDuringAQuote) {
   auto ak = tpm_->CreateAk(AkType::kRsa, std::nullopt);
   ASSERT_TRUE(ak.ok());
