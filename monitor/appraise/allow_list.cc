@@ -138,6 +138,51 @@ std::vector<ima::Digest> AllowList::DigestsOf(NameId id) const {
   return out;
 }
 
+Status CheckKeylimeExtra(std::string_view json) {
+  auto extra = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!extra.is_object()) return InvalidInput("Keylime settings are not a JSON object");
+  for (const char* key : {"digests", "excludes", "keyrings", "ima-buf"}) {
+    if (extra.contains(key))
+      return InvalidInput(std::string("Keylime settings may not hold \"") + key + "\"");
+  }
+  if (auto ima = extra.find("ima"); ima != extra.end()) {
+    if (!ima->is_object()) return InvalidInput("Keylime settings: \"ima\" is not an object");
+    for (const char* key : {"ignored_keyrings", "log_hash_alg"}) {
+      if (ima->contains(key)) return InvalidInput(std::string("Keylime settings may not hold ima.") + key);
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+bool ValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status CheckSettings(const PolicySettings& settings) {
+  for (const auto& keyring : settings.ignored_keyrings) {
+    if (keyring.empty()) return InvalidInput("empty ignored keyring name");
+    if (!ValidUtf8(keyring)) return InvalidInput("ignored keyring names must be UTF-8");
+  }
+  if (!settings.log_hash_alg.empty() && !ima::HashAlgoFromName(settings.log_hash_alg)) {
+    return InvalidInput("unknown log hash algorithm '" + settings.log_hash_alg + "'");
+  }
+  if (!settings.keylime_extra.empty()) return CheckKeylimeExtra(settings.keylime_extra);
+  return Status::Ok();
+}
+
 std::string SettingsToJson(const PolicySettings& settings) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!settings.ignored_keyrings.empty()) j["ignored_keyrings"] = settings.ignored_keyrings;
@@ -164,12 +209,12 @@ Result<PolicySettings> SettingsFromJson(std::string_view json) {
       if (!value.is_string()) return InvalidInput("settings: log_hash_alg is not a string");
       out.log_hash_alg = value.get<std::string>();
     } else if (key == "keylime") {
-      if (!value.is_object()) return InvalidInput("settings: keylime is not an object");
       out.keylime_extra = value.dump();
     } else {
       return InvalidInput("settings: unknown key '" + key + "'");
     }
   }
+  if (Status st = CheckSettings(out); !st) return st.error();
   return out;
 }
 

@@ -117,6 +117,12 @@ class AllowList {
   PolicySettings settings_;
 };
 
+// PolicySettings::keylime_extra must be a JSON object without the sections a list holds as
+// entries (digests, excludes, keyrings, ima-buf, ima.ignored_keyrings, ima.log_hash_alg).
+Status CheckKeylimeExtra(std::string_view json);
+// All of the above, non-empty keyring names and a known log_hash_alg (or none).
+Status CheckSettings(const PolicySettings& settings);
+
 // Serializes settings to the JSON object stored with the tables, and back.
 std::string SettingsToJson(const PolicySettings& settings);
 Result<PolicySettings> SettingsFromJson(std::string_view json);

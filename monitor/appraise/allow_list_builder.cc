@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <nlohmann/json.hpp>
 
 namespace imawatch::appraise {
 namespace {
@@ -163,7 +162,12 @@ Status AllowListBuilder::MergeTags(uint32_t name_id, std::span<const std::string
     }
     members.push_back(it->second);
   }
-  std::sort(members.begin(), members.end());
+  // By text, so a name's tags come out in the same order however the list was built.
+  std::sort(members.begin(), members.end(), [&](uint32_t a, uint32_t b) {
+    std::string_view text(s_->text);
+    return text.substr(s_->tags[a].offset, s_->tags[a].size) <
+           text.substr(s_->tags[b].offset, s_->tags[b].size);
+  });
   members.erase(std::unique(members.begin(), members.end()), members.end());
   if (members.size() == current.count) return Status::Ok();
   auto [it, inserted] = tagset_ids_.try_emplace(members, static_cast<uint32_t>(s_->tagsets.size()));
@@ -243,10 +247,7 @@ Status AllowListBuilder::AddAll(const AllowList& list) {
 }
 
 Result<AllowList> AllowListBuilder::Build() {
-  if (!settings_.keylime_extra.empty()) {
-    auto extra = nlohmann::json::parse(settings_.keylime_extra, nullptr, /*allow_exceptions=*/false);
-    if (!extra.is_object()) return InvalidInput("Keylime settings are not a JSON object");
-  }
+  if (Status st = CheckSettings(settings_); !st) return st.error();
   Storage& s = *s_;
   // Group each digest's names into one run of the owner table (counting sort, then dedupe).
   for (size_t code = 0; code < layout::kAlgoCount; ++code) {

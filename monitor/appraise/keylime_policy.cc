@@ -54,7 +54,9 @@ class Importer {
       if (key == "ignored_keyrings") {
         if (!v.is_array()) return Fail(at, "expected an array of keyring names");
         for (size_t i = 0; i < v.size(); ++i) {
-          if (!v[i].is_string()) return Fail(Index(at, i), "expected a keyring name");
+          if (!v[i].is_string() || v[i].get_ref<const std::string&>().empty()) {
+            return Fail(Index(at, i), "expected a keyring name");
+          }
           b_.settings().ignored_keyrings.push_back(v[i].get<std::string>());
         }
       } else if (key == "log_hash_alg") {
@@ -205,7 +207,8 @@ std::string WriteKeylimePolicy(const AllowList& list) {
   out["ima-buf"] = SortedDigestMap(list, NameKind::kImaBuf);
   out["verification-keys"] = take("verification-keys", "");
   for (auto& [key, value] : extra.items()) out[key] = value;
-  return out.dump(1) + "\n";
+  // JSON cannot hold names that are not UTF-8: such bytes come out as U+FFFD.
+  return out.dump(1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace imawatch::appraise

@@ -11,6 +11,7 @@ namespace imawatch::appraise {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+bool IsTrailingSpace(char c) { return IsSpace(c) || c == '\r' || c == '\v' || c == '\f'; }
 
 std::string_view SkipSpace(std::string_view s) {
   while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
@@ -18,7 +19,7 @@ std::string_view SkipSpace(std::string_view s) {
 }
 
 std::string_view TrimRight(std::string_view s) {
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  while (!s.empty() && IsTrailingSpace(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -213,6 +214,7 @@ Status NativeParser::ParseDirective(std::string_view line) {
         extra = std::move(merged);
       }
     }
+    if (Status st = CheckKeylimeExtra(extra.dump()); !st) return Fail(st.error().message(), json);
     current = extra.dump();
     return Status::Ok();
   }

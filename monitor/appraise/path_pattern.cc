@@ -245,7 +245,7 @@ Result<PathPattern> PathPattern::Compile(PatternKind kind, std::string_view patt
 bool PathPattern::Matches(std::string_view path) const {
   if (kind_ == PatternKind::kGlob) {
     if (GlobMatch(text_, path)) return true;
-    for (size_t i = 1; i < path.size(); ++i) {
+    for (size_t i = 0; i < path.size(); ++i) {
       if (path[i] == '/' && GlobMatch(text_, path.substr(0, i))) return true;
     }
     return false;

@@ -1,6 +1,7 @@
 // Exclude patterns: paths an allow list never judges. Globs are imawatch's own (`*` stays in
 // one path component, `**` crosses them) and exclude what they match and everything below a
-// directory they match, as .gitignore does; regexes are Keylime's excludes, matched like
+// directory they match, as .gitignore does (the root counts as the empty path: `*` excludes
+// all); regexes are Keylime's excludes, matched like
 // Python's re.match (anchored at the start only).
 #pragma once
 

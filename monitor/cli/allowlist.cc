@@ -70,7 +70,7 @@ int Convert(const ConvertArgs& args) {
                       {"digests", list->digest_count()},
                       {"entries", list->entry_count()},
                       {"excludes", list->excludes().patterns().size()}}
-                     .dump(2)
+                     .dump(2, ' ', false, json::error_handler_t::replace)
               << "\n";
   } else {
     std::cerr << args.in << " -> " << args.out << " (" << ap::FormatName(*to) << "): " << list->name_count()
@@ -153,7 +153,7 @@ int Lookup(const LookupArgs& args) {
     found = found || excluded_by != nullptr;
   }
   out["found"] = found;
-  if (args.json) std::cout << out.dump(2) << "\n";
+  if (args.json) std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   return found ? kExitOk : kExitFailed;
 }
 

@@ -110,7 +110,7 @@ int Run(const BaselineArgs& args) {
                           {"wall_seconds", r.wall_seconds},
                           {"cpu_seconds", r.cpu_seconds},
                           {"errors", errors}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cerr << "baseline: " << r.files << " files (" << (r.bytes >> 20) << " MiB) -> " << args.out << " ("
               << ap::FormatName(format) << "); " << r.wall_seconds << " s wall, " << r.cpu_seconds
