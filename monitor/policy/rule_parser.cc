@@ -430,8 +430,6 @@ class RuleParser {
   RuleParseResult Fail(size_t token_index, Failure failure) {
     RuleParseResult result;
     const Token& token = rule_.tokens[token_index];
-    // A carriage return glued to the last token (CRLF line endings) is the real cause.
-    if (!token.text.empty() && token.text.back() == '\r') failure = CarriageReturn();
     result.error = Diagnostic{.severity = Severity::kError,
                               .code = std::move(failure.code),
                               .message = std::move(failure.message),
@@ -711,6 +709,10 @@ class RuleParser {
                      "keyrings= needs a kernel built with CONFIG_IMA_MEASURE_ASYMMETRIC_KEYS"};
     }
     if (rule_.Has(kFlagKeyrings)) return Failure{"duplicate-keyrings", "the rule already has keyrings="};
+    if (!features_.validate_rule && (rule_.action != Action::kMeasure || rule_.func != Func::kKeyCheck)) {
+      return Failure{"keyrings-needs-key-check", "on kernel " + target_.kernel.ToString() +
+                                                     " keyrings= must follow measure and func=KEY_CHECK"};
+    }
     auto items = ParseOptList(value);
     if (!items)
       return Failure{"empty-list-item", "keyrings= takes names separated by '|', none of them empty"};
@@ -987,7 +989,19 @@ bool IsKernelHashName(std::string_view name, KernelVersion kernel) {
 }
 
 RuleParseResult ParseRule(std::string_view text, const Target& target) {
-  return RuleParser(text, target).Run();
+  RuleParseResult result = RuleParser(text, target).Run();
+  // CRLF files: when the rule fails at a token ending in '\r' and would not fail there
+  // without it, the carriage return is the reason to report.
+  if (result.error && result.error->token.ends_with('\r') && text.ends_with('\r')) {
+    RuleParseResult without = RuleParser(text.substr(0, text.size() - 1), target).Run();
+    if (!without.error || without.error->column != result.error->column ||
+        without.error->code != result.error->code) {
+      Failure cr = CarriageReturn();
+      result.error->code = std::move(cr.code);
+      result.error->message = std::move(cr.message);
+    }
+  }
+  return result;
 }
 
 }  // namespace imawatch::policy

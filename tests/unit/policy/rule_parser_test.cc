@@ -124,6 +124,8 @@ TEST(RuleParser, AppraiseFlagChangedMeaningTwice) {
 TEST(RuleParser, FeatureThresholdsBetweenReferenceKernels) {
   EXPECT_EQ(ErrorCode("measure func=KEY_CHECK keyrings=.ima", Kernel(5, 5)), "func-not-in-kernel");
   EXPECT_EQ(ErrorCode("measure func=KEY_CHECK keyrings=.ima", Kernel(5, 6)), "");
+  EXPECT_EQ(ErrorCode("measure keyrings=.ima func=KEY_CHECK", Kernel(5, 6)), "keyrings-needs-key-check");
+  EXPECT_EQ(ErrorCode("measure keyrings=.ima func=KEY_CHECK", Kernel(5, 10)), "");
   EXPECT_EQ(ErrorCode("measure func=CRITICAL_DATA", Kernel(5, 11)), "func-not-in-kernel");
   EXPECT_EQ(ErrorCode("measure func=CRITICAL_DATA", Kernel(5, 12)), "");
   EXPECT_EQ(ErrorCode("measure template=evm-sig", Kernel(5, 13)), "template-not-in-kernel");
@@ -149,6 +151,13 @@ TEST(RuleParser, KernelSettingsDecideModsigKeysAndLsm) {
   EXPECT_EQ(ErrorCode("measure subj_type=unconfined_t", TargetFrom("6.12,lsm=apparmor")), "lsm-unsupported");
   EXPECT_EQ(ErrorCode("measure subj_type=unconfined_t", TargetFrom("6.12,lsm=selinux")), "");
   EXPECT_EQ(ErrorCode("measure obj_user=_", TargetFrom("6.12,lsm=smack")), "");
+}
+
+TEST(RuleParser, CarriageReturnsAreBlamedOnlyWhenTheyAreTheCause) {
+  EXPECT_EQ(ErrorCode("measure func=BPRM_CHECK\r", Kernel(6, 12)), "carriage-return");
+  EXPECT_EQ(ErrorCode("measure permit_directio\r", Kernel(6, 12)), "carriage-return");
+  EXPECT_EQ(ErrorCode("measure uid=0 euid=0\r", Kernel(6, 12)), "uid-slot-taken");
+  EXPECT_EQ(ErrorCode("dont_measure fsname=tmpfs\r", Kernel(6, 12)), "") << "fsname= takes any value";
 }
 
 TEST(RuleParser, EmptyRuleHasNoAction) {
