@@ -14,11 +14,6 @@
 
 namespace imawatch::tpm {
 
-struct Quote {
-  std::vector<uint8_t> attest;     // marshalled TPMS_ATTEST: exactly the bytes the AK signed
-  std::vector<uint8_t> signature;  // marshalled TPMT_SIGNATURE
-};
-
 enum class SignatureScheme : uint8_t { kEcdsa, kRsassa };
 
 struct OpensslSignature {
@@ -32,6 +27,14 @@ std::string_view SignatureSchemeName(SignatureScheme scheme);  // "ecdsa", "rsas
 
 // Decodes a marshalled TPMT_SIGNATURE; errors for malformed bytes or other schemes.
 Result<OpensslSignature> DecodeSignature(std::span<const uint8_t> tpmt_signature);
+
+struct Quote {
+  std::vector<uint8_t> attest;     // marshalled TPMS_ATTEST: exactly the bytes the AK signed
+  std::vector<uint8_t> signature;  // marshalled TPMT_SIGNATURE
+
+  // The signature as OpenSSL verifies it (over attest, with its hash).
+  Result<OpensslSignature> openssl_signature() const { return DecodeSignature(signature); }
+};
 
 // H(value of each selected PCR, banks in selection order, indexes ascending): the pcrDigest
 // of a TPMS_QUOTE_INFO. Errors name the first selected PCR that pcrs lacks.

@@ -125,7 +125,7 @@ Tpm::~Tpm() { Disconnect(); }
 Status Tpm::Connect() {
   if (tcti_.empty()) return InvalidInput("empty TCTI string (expected e.g. device:/dev/tpmrm0)");
   SigpipeGuard guard;
-  setenv("TSS2_LOG", "all+none", /*overwrite=*/0);
+  QuietTssLogging();
   TSS2_TCTI_CONTEXT* tcti = nullptr;
   if (TSS2_RC rc = Tss2_TctiLdr_Initialize(tcti_.c_str(), &tcti); rc != TSS2_RC_SUCCESS) {
     return Error(ErrorKind::kTpm, "cannot open TPM '" + tcti_ + "': " + Tss2_RC_Decode(rc));

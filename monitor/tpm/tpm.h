@@ -46,6 +46,10 @@ class Tpm {
   // Reads every selected PCR; errors if the TPM does not return one of them. Reads are
   // consistent: retried if a PCR changed between the (8-PCRs-at-a-time) reads.
   Result<ima::PcrValues> ReadPcrs(const PcrSelection& selection);
+  // Every index in every bank.
+  Result<ima::PcrValues> ReadPcrs(std::span<const ima::HashAlgo> banks, std::span<const uint32_t> indexes) {
+    return ReadPcrs(PcrSelection::Of(banks, indexes));
+  }
   // Extends PCR index in each digest's bank, in one TPM2_PCR_Extend (as the kernel does).
   Status ExtendPcr(uint32_t index, std::span<const ima::Digest> digests);
 

@@ -4,6 +4,8 @@
 #include <tss2/tss2_rc.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <string>
 
 namespace imawatch::tpm {
@@ -12,6 +14,11 @@ Error TpmError(std::string_view operation, uint32_t rc) {
   char code[16];
   std::snprintf(code, sizeof(code), "0x%08x", rc);
   return Error(ErrorKind::kTpm, std::string(operation) + ": " + Tss2_RC_Decode(rc) + " (rc " + code + ")");
+}
+
+void QuietTssLogging() {
+  static std::once_flag once;
+  std::call_once(once, [] { setenv("TSS2_LOG", "all+none", /*overwrite=*/0); });
 }
 
 bool IsTransportError(uint32_t rc) {

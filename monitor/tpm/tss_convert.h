@@ -30,6 +30,7 @@ Result<PcrSelection> FromTpml(const TPML_PCR_SELECTION& tpml);
 template <typename T>
 Result<std::vector<uint8_t>> Marshal(TSS2_RC (*marshal)(const T*, uint8_t*, size_t, size_t*), const T& value,
                                      std::string_view what) {
+  QuietTssLogging();
   size_t size = 0;
   if (TSS2_RC rc = marshal(&value, nullptr, SIZE_MAX, &size); rc != TSS2_RC_SUCCESS)
     return TpmError(what, rc);
@@ -45,6 +46,7 @@ Result<std::vector<uint8_t>> Marshal(TSS2_RC (*marshal)(const T*, uint8_t*, size
 template <typename T>
 Result<T> Unmarshal(TSS2_RC (*unmarshal)(const uint8_t*, size_t, size_t*, T*), std::span<const uint8_t> bytes,
                     std::string_view what) {
+  QuietTssLogging();
   T value{};
   size_t offset = 0;
   if (TSS2_RC rc = unmarshal(bytes.data(), bytes.size(), &offset, &value); rc != TSS2_RC_SUCCESS) {

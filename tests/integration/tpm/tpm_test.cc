@@ -86,7 +86,7 @@ TEST_F(TpmTest, SwtpmHasFourActiveBanks) {
 TEST_F(TpmTest, ReadsAll24PcrsOfFourBanksAndAgreesWithTpm2Pcrread) {
   std::vector<uint32_t> all(24);
   for (uint32_t i = 0; i < 24; ++i) all[i] = i;
-  auto pcrs = tpm_->ReadPcrs(PcrSelection::Of(kFourBanks, all));
+  auto pcrs = tpm_->ReadPcrs(kFourBanks, all);
   ASSERT_TRUE(pcrs.ok()) << pcrs.error().ToString();
   EXPECT_EQ(pcrs->size(), 96u);  // twelve times what one TPM2_PCR_Read returns
   for (HashAlgo bank : kFourBanks) {
@@ -145,6 +145,14 @@ TEST_P(QuoteTest, QuoteVerifiesAndEachTamperingIsNamed) {
   auto selection = ParsePcrSelection("sha1:0-10+sha256:0-10,16+sha384:10");
   ASSERT_TRUE(selection.ok());
   Quoted q = QuoteAndRead(ak->location, *selection);
+
+  auto openssl = q.quote.openssl_signature();
+  ASSERT_TRUE(openssl.ok()) << openssl.error().ToString();
+  EXPECT_EQ(openssl->scheme, GetParam() == AkType::kEcc ? SignatureScheme::kEcdsa : SignatureScheme::kRsassa);
+  EXPECT_EQ(openssl->hash, HashAlgo::kSha256);
+  if (GetParam() == AkType::kRsa) {
+    EXPECT_EQ(openssl->bytes.size(), 256u);
+  }
 
   QuoteExpectation expect{q.nonce, q.pcrs, *selection};
   auto good = VerifyQuote(q.quote, ak->pem, expect);
