@@ -37,8 +37,6 @@ class Evidence {
   bool AddFile(MeasuredFile file);
   // A MODULE_CHECK entry: the module was loaded this boot.
   bool AddModule(MeasuredFile module);
-  // Template names of the log's entries (evm-sig means owner and mode were recorded).
-  void AddTemplate(std::string name) { templates_.insert(std::move(name)); }
   // Whether the IMA policy in effect measures MODULE_CHECK: only then does the absence of a
   // module's entry mean it was not loaded.
   void set_measures_module_loads(bool value) { measures_module_loads_ = value; }
@@ -52,6 +50,7 @@ class Evidence {
 
   const std::map<std::string, MeasuredFile, std::less<>>& files() const { return files_; }
   const std::vector<MeasuredFile>& modules() const { return modules_; }
+  // Template names of the kept entries (evm-sig means owner and mode were recorded).
   const std::set<std::string>& templates() const { return templates_; }
   bool measures_module_loads() const { return measures_module_loads_; }
 

@@ -3,6 +3,7 @@
 // mode fields decide CIS 4.1.9/4.1.10 when the kubelet's --config names those files.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 
 #include "monitor/compliance/benchmark_loader.h"
@@ -101,6 +102,7 @@ TEST_F(EvmSigEvidence, FixtureRecordsOwnerAndMode) {
   EXPECT_EQ(a->entry_index, last_a_conf);  // the violation entry (all-zero digest) is not evidence
   EXPECT_EQ(*a->uid, 1000u);
   EXPECT_EQ(*a->mode & 07777, 0644);
+  EXPECT_EQ(evidence.templates(), std::set<std::string>{"evm-sig"});
 }
 
 TEST_F(EvmSigEvidence, RootOwned0600ConfigPasses) {
