@@ -28,8 +28,11 @@ Result<VerifyReport> VerifyBytes(const std::vector<uint8_t>& list, const PcrValu
                                  std::vector<HashAlgo> banks, std::vector<uint32_t> ima_pcrs) {
   OpenedList opened;
   opened.file = NewMemoryFile("list", list);
-  return VerifyOpenedList(opened, reading,
-                          {.banks = std::move(banks), .ima_pcrs = std::move(ima_pcrs), .threads = 1});
+  // Small buffers: tamper tests verify tens of thousands of lists (under ASan too).
+  opened.reader.buffer_size = 16384;
+  return VerifyOpenedList(
+      opened, reading,
+      {.banks = std::move(banks), .ima_pcrs = std::move(ima_pcrs), .threads = 1, .batch_size = 64});
 }
 
 Result<size_t> CountEntries(const std::vector<uint8_t>& list, uint32_t template_digest_size) {
