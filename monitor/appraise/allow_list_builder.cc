@@ -69,6 +69,15 @@ size_t AllowListBuilder::entry_count() const {
   return n;
 }
 
+void AllowListBuilder::Reserve(size_t entries, size_t text_bytes, ima::HashAlgo likely_algo) {
+  s_->text.reserve(std::min<size_t>(text_bytes, kMaxTableSize));
+  s_->names.reserve(entries);
+  if (auto code = layout::AlgoCode(likely_algo)) {
+    s_->digest_bytes[*code].reserve(entries * ima::DigestSize(likely_algo));
+    pairs_[*code].reserve(entries);
+  }
+}
+
 Result<uint32_t> AllowListBuilder::InternText(std::string_view text) {
   if (s_->text.size() + text.size() > kMaxTableSize) return InvalidInput("allow list text exceeds 4 GiB");
   auto offset = static_cast<uint32_t>(s_->text.size());

@@ -32,6 +32,10 @@ class AllowListBuilder {
   // Everything of another list: its entries, tags, excludes; settings are merged.
   Status AddAll(const AllowList& list);
 
+  // Capacity hints (a text list of n bytes holds at most n bytes of names): growing tables by
+  // copying costs more than parsing. Untouched capacity costs no memory.
+  void Reserve(size_t entries, size_t text_bytes, ima::HashAlgo likely_algo = ima::HashAlgo::kSha256);
+
   PolicySettings& settings() { return settings_; }
   size_t entry_count() const;
 

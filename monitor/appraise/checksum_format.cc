@@ -117,6 +117,7 @@ Result<AllowList> LoadChecksums(Env& env, const std::string& path) {
   auto file = env.OpenForRead(path);
   if (!file) return file.error();
   AllowListBuilder builder;
+  ReserveForText(env, path, builder);
   ChecksumParser parser(builder, path);
   if (Status st =
           ForEachLine(**file, [&](std::string_view line, uint32_t n) { return parser.ParseLine(line, n); });

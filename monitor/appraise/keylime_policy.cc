@@ -10,7 +10,9 @@
 namespace imawatch::appraise {
 namespace {
 
-using Json = nlohmann::ordered_json;
+// std::map-backed: ordered_json finds keys by linear search, quadratic on policies with a
+// million paths.
+using Json = nlohmann::json;
 
 constexpr int kCurrentVersion = 1;
 
@@ -121,7 +123,12 @@ class Importer {
   AllowListBuilder b_;
 };
 
-Json SortedDigestMap(const AllowList& list, NameKind kind) {
+// JSON cannot hold names that are not UTF-8: such bytes come out as U+FFFD.
+std::string Dump(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// {"name": ["hex", ...], ...} with names and digests sorted, written directly: a policy may
+// hold a million names.
+std::string DigestMapText(const AllowList& list, NameKind kind) {
   std::map<std::string_view, std::vector<std::string>> by_name;
   for (AllowList::NameId id = 0; id < list.name_count(); ++id) {
     if (list.Kind(id) == kind) by_name[list.Name(id)];
@@ -129,11 +136,23 @@ Json SortedDigestMap(const AllowList& list, NameKind kind) {
   list.ForEachEntry([&](AllowList::NameId id, const ima::Digest& digest) {
     if (list.Kind(id) == kind) by_name[list.Name(id)].push_back(FormatDigestShort(digest));
   });
-  Json out = Json::object();
+  if (by_name.empty()) return "{}";
+  std::string out = "{";
+  bool first = true;
   for (auto& [name, digests] : by_name) {
     std::sort(digests.begin(), digests.end());
-    out[std::string(name)] = std::move(digests);
+    out += first ? "\n  " : ",\n  ";
+    first = false;
+    out += Dump(Json(std::string(name)));
+    out += ": [";
+    for (size_t i = 0; i < digests.size(); ++i) {
+      out += i ? ", \"" : "\"";
+      out += digests[i];
+      out += '"';
+    }
+    out += ']';
   }
+  out += "\n }";
   return out;
 }
 
@@ -186,16 +205,24 @@ std::string WriteKeylimePolicy(const AllowList& list) {
     return value;
   };
 
-  Json out = Json::object();
-  out["meta"] = take("meta", Json{{"version", kCurrentVersion}});
-  if (extra.contains("release")) out["release"] = take("release", nullptr);
-  out["digests"] = SortedDigestMap(list, NameKind::kFile);
+  std::string out = "{";
+  bool first = true;
+  auto field = [&](std::string_view key, const std::string& value) {
+    out += first ? "\n " : ",\n ";
+    first = false;
+    out += Dump(Json(std::string(key)));
+    out += ": ";
+    out += value;
+  };
+  field("meta", Dump(take("meta", Json{{"version", kCurrentVersion}})));
+  if (extra.contains("release")) field("release", Dump(take("release", nullptr)));
+  field("digests", DigestMapText(list, NameKind::kFile));
   Json excludes = Json::array();
   for (const auto& pattern : list.excludes().patterns()) {
     excludes.push_back(pattern.kind() == PatternKind::kRegex ? pattern.text() : GlobToRegex(pattern.text()));
   }
-  out["excludes"] = std::move(excludes);
-  out["keyrings"] = SortedDigestMap(list, NameKind::kKeyring);
+  field("excludes", Dump(excludes));
+  field("keyrings", DigestMapText(list, NameKind::kKeyring));
   Json ima = take("ima", Json::object());
   if (!ima.is_object()) ima = Json::object();
   Json ima_out = Json::object();
@@ -203,12 +230,12 @@ std::string WriteKeylimePolicy(const AllowList& list) {
   ima_out["log_hash_alg"] = settings.log_hash_alg.empty() ? "sha1" : settings.log_hash_alg;
   ima_out["dm_policy"] = nullptr;
   for (auto& [key, value] : ima.items()) ima_out[key] = value;
-  out["ima"] = std::move(ima_out);
-  out["ima-buf"] = SortedDigestMap(list, NameKind::kImaBuf);
-  out["verification-keys"] = take("verification-keys", "");
-  for (auto& [key, value] : extra.items()) out[key] = value;
-  // JSON cannot hold names that are not UTF-8: such bytes come out as U+FFFD.
-  return out.dump(1, ' ', false, Json::error_handler_t::replace) + "\n";
+  field("ima", Dump(ima_out));
+  field("ima-buf", DigestMapText(list, NameKind::kImaBuf));
+  field("verification-keys", Dump(take("verification-keys", "")));
+  for (auto& [key, value] : extra.items()) field(key, Dump(value));
+  out += "\n}\n";
+  return out;
 }
 
 }  // namespace imawatch::appraise

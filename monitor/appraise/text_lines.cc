@@ -60,4 +60,9 @@ Status ForEachLine(RandomAccessFile& file, const LineFn& fn) {
   return Status::Ok();
 }
 
+void ReserveForText(Env& env, const std::string& path, AllowListBuilder& builder) {
+  auto st = env.StatNoFollow(path);
+  if (st && st->type == FileType::kRegular) builder.Reserve(st->size / 64, st->size);
+}
+
 }  // namespace imawatch::appraise
