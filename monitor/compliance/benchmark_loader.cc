@@ -106,7 +106,7 @@ class Loader {
     if (!node.IsMap())
       return Fail(node, std::string(what) + " must be a mapping, not " + std::string(TypeName(node)));
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key = it->first;
+      const YAML::Node key = it->first;  // a copy: the iterator yields a temporary pair
       if (!key.IsScalar()) return Fail(key, std::string(what) + ": keys must be scalars");
       const std::string& name = key.Scalar();
       if (out.count(name)) return Fail(key, "duplicate key '" + name + "' in " + std::string(what));

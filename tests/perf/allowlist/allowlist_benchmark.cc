@@ -140,8 +140,9 @@ int Convert(const std::string& in, const std::string& out, ap::AllowListFormat t
   auto list = ap::LoadAllowList(imawatch::Env::Default(), in, ap::AllowListFormat::kNative);
   if (!list) return 1;
   if (!ap::SaveAllowList(imawatch::Env::Default(), out, *list, to)) return 1;
-  std::printf("convert native -> %-8s %6.3f s, %llu bytes\n", std::string(ap::FormatName(to)).c_str(),
-              Seconds(start), static_cast<unsigned long long>(std::filesystem::file_size(out)));
+  std::printf("convert native -> %-8s wall %6.3f s  CPU %6.3f s  %llu bytes  peak RSS %6.1f MB\n",
+              std::string(ap::FormatName(to)).c_str(), Seconds(start), CpuSeconds(),
+              static_cast<unsigned long long>(std::filesystem::file_size(out)), PeakRssMb());
   return 0;
 }
 
@@ -178,13 +179,20 @@ int main(int argc, char** argv) {
   std::string root = "/";
   std::string subtree = "/usr";
   bool skip_baseline = false;
+  bool only_baseline = false;
   app.add_option("--entries", entries, "Digests in the generated list (default 1000000)");
   app.add_option("--dir", dir, "Work directory (default /tmp/imawatch-allowlist-bench)");
   app.add_option("--root", root, "Root for the baseline (default /)");
   app.add_option("--path", subtree, "Directory inside the root to baseline (default /usr)");
   app.add_flag("--skip-baseline", skip_baseline, "Only the allow-list steps");
+  app.add_flag("--only-baseline", only_baseline, "Only the baseline steps");
   CLI11_PARSE(app, argc, argv);
 
+  if (only_baseline) {
+    bool ok = true;
+    for (unsigned threads : {0u, 1u, 0u}) ok &= InChild([&] { return Baseline(root, subtree, threads); });
+    return ok ? 0 : 1;
+  }
   std::filesystem::create_directories(dir);
   const std::string native = dir + "/list-" + std::to_string(entries) + ".txt";
   const std::string binary = dir + "/list-" + std::to_string(entries) + ".bin";
