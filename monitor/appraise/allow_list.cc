@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "monitor/base/utf8.h"
+
 namespace imawatch::appraise {
 
 std::string_view NameKindName(NameKind kind) {
@@ -154,27 +156,10 @@ Status CheckKeylimeExtra(std::string_view json) {
   return Status::Ok();
 }
 
-namespace {
-
-bool ValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
-}  // namespace
-
 Status CheckSettings(const PolicySettings& settings) {
   for (const auto& keyring : settings.ignored_keyrings) {
     if (keyring.empty()) return InvalidInput("empty ignored keyring name");
-    if (!ValidUtf8(keyring)) return InvalidInput("ignored keyring names must be UTF-8");
+    if (!IsValidUtf8(keyring)) return InvalidInput("ignored keyring names must be UTF-8");
   }
   if (!settings.log_hash_alg.empty() && !ima::HashAlgoFromName(settings.log_hash_alg)) {
     return InvalidInput("unknown log hash algorithm '" + settings.log_hash_alg + "'");

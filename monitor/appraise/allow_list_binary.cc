@@ -1,7 +1,10 @@
 #include "monitor/appraise/allow_list_binary.h"
 
 #include <map>
+#include <string>
 #include <vector>
+
+#include "monitor/appraise/path_pattern.h"
 
 namespace imawatch::appraise {
 namespace {
@@ -278,6 +281,14 @@ Result<AllowList> ParseBinary(std::span<const uint8_t> bytes, const std::string&
     if (e.kind > static_cast<uint32_t>(PatternKind::kRegex)) return c.Fail("unknown pattern kind", at);
     if (!TextInBounds(t.text, e.text_offset, e.text_size))
       return c.Fail("pattern lies outside the text", at + 4);
+    auto pattern =
+        PathPattern::Compile(static_cast<PatternKind>(e.kind), t.text.substr(e.text_offset, e.text_size));
+    if (!pattern)
+      return c.Fail("exclude pattern " + std::to_string(i) + ": " + pattern.error().message(), at + 4);
+  }
+  if (!t.settings_json.empty()) {
+    if (auto parsed = SettingsFromJson(t.settings_json); !parsed)
+      return c.Fail(parsed.error().message(), c.OffsetOf(kSettings));
   }
   for (uint32_t code = 0; code < layout::kAlgoCount; ++code) {
     auto& d = t.digests[code];

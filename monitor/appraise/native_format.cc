@@ -6,6 +6,7 @@
 #include "monitor/appraise/digest_text.h"
 #include "monitor/appraise/text_lines.h"
 #include "monitor/base/hex.h"
+#include "monitor/base/utf8.h"
 
 namespace imawatch::appraise {
 namespace {
@@ -191,6 +192,7 @@ Status NativeParser::ParseDirective(std::string_view line) {
     if (!SkipSpace(rest).empty()) return Fail("unexpected text after the keyring name", SkipSpace(rest));
     auto name = Name(name_token);
     if (!name) return name.error();
+    if (!IsValidUtf8(*name)) return Fail("keyring names must be UTF-8", name_token);
     auto& ignored = b_.settings().ignored_keyrings;
     if (std::find(ignored.begin(), ignored.end(), *name) == ignored.end()) ignored.emplace_back(*name);
     return Status::Ok();

@@ -11,6 +11,7 @@
 
 #include "monitor/base/env.h"
 #include "monitor/cli/command.h"
+#include "monitor/cli/json_output.h"
 #include "monitor/compliance/benchmark_catalog.h"
 
 namespace imawatch::cli {
@@ -109,7 +110,7 @@ int Run(const CoverageArgs& args) {
   }
   comp::Coverage coverage = comp::ComputeCoverage(*benchmark, *caps);
   if (args.json) {
-    std::cout << CoverageJson(*benchmark, coverage, *caps).dump(2) << "\n";
+    std::cout << JsonText(CoverageJson(*benchmark, coverage, *caps)) << "\n";
   } else {
     PrintCoverage(*benchmark, coverage, *caps);
   }

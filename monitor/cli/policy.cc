@@ -9,6 +9,7 @@
 
 #include "monitor/base/env.h"
 #include "monitor/cli/command.h"
+#include "monitor/cli/json_output.h"
 #include "monitor/policy/kernel.h"
 #include "monitor/policy/lint.h"
 #include "monitor/policy/loader.h"
@@ -145,7 +146,7 @@ int Check(const CheckArgs& args) {
   if (args.json) {
     json out = LintJson(report, *target);
     out["digest"] = pol::Sha256Digest(*text);
-    std::cout << out.dump(2) << "\n";
+    std::cout << JsonText(out) << "\n";
   } else {
     PrintLint(report, *target);
   }
@@ -213,7 +214,7 @@ int Load(const LoadArgs& args) {
                 {"explanation", report.explanation},
                 {"active_policy", std::move(active)},
                 {"lint", LintJson(report.lint, *target)}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << JsonText(out) << "\n";
   } else {
     if (!report.lint.diagnostics.empty() || !report.lint.ok()) PrintLint(report.lint, *target);
     switch (report.outcome) {
@@ -285,7 +286,7 @@ int Show(const ShowArgs& args) {
     json out = {{"policy_file", args.securityfs + "/ima/policy"},
                 {"rules", std::move(rules)},
                 {"digest", pol::Sha256Digest(*active)}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << JsonText(out) << "\n";
   } else {
     std::cout << *active;
     if (!active->empty() && active->back() != '\n') std::cout << "\n";

@@ -114,14 +114,15 @@ const TemplateDescriptor* BinaryLogReader::Descriptor(std::string_view name) {
   return descriptors_.back().get();
 }
 
-Result<std::optional<EntryView>> BinaryLogReader::ParseEntry(size_t at) {
+// Fills `e` in place (a reused batch slot: no per-entry copies of the ~330-byte view).
+Result<bool> BinaryLogReader::ParseEntry(size_t at, EntryView& e) {
   const uint8_t* base = buffer_.data() + at;
   const size_t avail = end_ - at;
   const uint64_t offset = position_.byte_offset;
   size_t need = 4 + digest_size_ + 4;
-  if (avail < need) return std::optional<EntryView>();
+  if (avail < need) return false;
 
-  EntryView e;
+  const uint8_t stale_fields = e.descriptor ? e.descriptor->num_fields : 0;
   e.index = position_.entry_index;
   e.offset = offset;
   e.pcr = U32(base);
@@ -135,18 +136,20 @@ Result<std::optional<EntryView>> BinaryLogReader::ParseEntry(size_t at) {
                      offset + 4 + digest_size_);
   }
   need += name_len;
-  if (avail < need) return std::optional<EntryView>();
+  if (avail < need) return false;
   e.template_name = std::string_view(reinterpret_cast<const char*>(base + 8 + digest_size_), name_len);
-  e.descriptor = Descriptor(e.template_name);
-  if (!e.descriptor) {
+  const TemplateDescriptor* descriptor = Descriptor(e.template_name);
+  if (!descriptor) {
     return Malformed("unknown template '" + Printable(e.template_name) + "'", offset + 8 + digest_size_);
   }
+  for (size_t i = descriptor->num_fields; i < stale_fields; ++i) e.fields[i] = {};
+  e.descriptor = descriptor;
 
   if (e.descriptor->legacy_ima) {
     // 'ima': 20-byte digest without length, then the name with a length but no NUL.
     const size_t d_at = need;
     need += 20 + 4;
-    if (avail < need) return std::optional<EntryView>();
+    if (avail < need) return false;
     uint32_t len = U32(base + d_at + 20);
     if (len > kMaxLegacyNameLength) {
       return Malformed("'ima' template file name length " + std::to_string(len) + " exceeds " +
@@ -154,14 +157,14 @@ Result<std::optional<EntryView>> BinaryLogReader::ParseEntry(size_t at) {
                        offset + d_at + 20);
     }
     need += len;
-    if (avail < need) return std::optional<EntryView>();
+    if (avail < need) return false;
     e.fields[0] = Bytes(base + d_at, 20);
     e.fields[1] = Bytes(base + d_at + 24, len);
     e.template_data = Bytes(base + d_at, 24 + len);
   } else {
     const size_t len_at = need;
     need += 4;
-    if (avail < need) return std::optional<EntryView>();
+    if (avail < need) return false;
     uint32_t data_len = U32(base + len_at);
     if (data_len == 0 || data_len > kMaxTemplateDataLength) {
       return Malformed("template data length " + std::to_string(data_len) + " is not 1.." +
@@ -169,19 +172,19 @@ Result<std::optional<EntryView>> BinaryLogReader::ParseEntry(size_t at) {
                        offset + len_at);
     }
     need += data_len;
-    if (avail < need) return std::optional<EntryView>();
+    if (avail < need) return false;
     e.template_data = Bytes(base + len_at + 4, data_len);
     size_t pos = 0;
     for (uint8_t i = 0; i < e.descriptor->num_fields; ++i) {
       const uint64_t field_offset = offset + len_at + 4 + pos;
-      std::string field_name(Info(e.descriptor->fields[i]).name);
+      auto field_name = [&] { return std::string(Info(e.descriptor->fields[i]).name); };
       if (data_len - pos < 4) {
-        return Malformed("template data ends before field '" + field_name + "'", field_offset);
+        return Malformed("template data ends before field '" + field_name() + "'", field_offset);
       }
       uint32_t field_len = U32(e.template_data.data() + pos);
       pos += 4;
       if (field_len > data_len - pos) {
-        return Malformed("field '" + field_name + "' length " + std::to_string(field_len) +
+        return Malformed("field '" + field_name() + "' length " + std::to_string(field_len) +
                              " runs past the " + std::to_string(data_len) + "-byte template data",
                          field_offset);
       }
@@ -194,34 +197,36 @@ Result<std::optional<EntryView>> BinaryLogReader::ParseEntry(size_t at) {
     }
   }
   e.size = static_cast<uint32_t>(need);
-  return std::optional<EntryView>(e);
+  return true;
 }
 
 Result<std::span<const EntryView>> BinaryLogReader::Next(size_t max_entries) {
-  batch_.clear();
   if (deferred_error_) return *deferred_error_;
+  max_entries = std::min<size_t>(max_entries, 1 << 16);
+  if (batch_.size() < max_entries) batch_.resize(max_entries);
+  size_t count = 0;
   eof_ = false;
-  while (batch_.size() < max_entries) {
-    Result<std::optional<EntryView>> parsed = std::optional<EntryView>();
+  while (count < max_entries) {
+    Result<bool> parsed = false;
     if (order_ == ByteOrder::kAuto || digest_size_ == 0) {
       if (Status s = DetectLayout(); !s) parsed = s.error();
     }
-    if (parsed.ok() && order_ != ByteOrder::kAuto && digest_size_ != 0) parsed = ParseEntry(begin_);
+    if (parsed.ok() && order_ != ByteOrder::kAuto && digest_size_ != 0)
+      parsed = ParseEntry(begin_, batch_[count]);
     if (!parsed.ok()) {
-      if (batch_.empty()) return parsed.error();
+      if (count == 0) return parsed.error();
       deferred_error_ = parsed.error();
       break;
     }
-    if (parsed->has_value()) {
-      const EntryView& e = **parsed;
-      batch_.push_back(e);
-      begin_ += e.size;
+    if (*parsed) {
+      const uint32_t size = batch_[count++].size;
+      begin_ += size;
       position_.entry_index++;
-      position_.byte_offset += e.size;
+      position_.byte_offset += size;
       continue;
     }
     // Need more bytes. Moving the buffer would invalidate the views already in this batch.
-    if (!batch_.empty() || eof_) break;
+    if (count > 0 || eof_) break;
     if (begin_ > 0) {
       std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
       end_ -= begin_;
@@ -236,7 +241,7 @@ Result<std::span<const EntryView>> BinaryLogReader::Next(size_t max_entries) {
     }
     if (Status s = Fill(); !s) return s.error();
   }
-  return std::span<const EntryView>(batch_);
+  return std::span<const EntryView>(batch_.data(), count);
 }
 
 Status BinaryLogReader::CheckComplete() {

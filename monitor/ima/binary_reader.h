@@ -58,8 +58,8 @@ class BinaryLogReader {
  private:
   Status Fill();
   Status DetectLayout();
-  // Parses one entry at buffer offset `at`; nullopt when the buffer holds only part of it.
-  Result<std::optional<EntryView>> ParseEntry(size_t at);
+  // Parses one entry at buffer offset `at` into `e`; false when the buffer holds only part of it.
+  Result<bool> ParseEntry(size_t at, EntryView& e);
   const TemplateDescriptor* Descriptor(std::string_view name);
   uint32_t U32(const uint8_t* p) const;
   Error Malformed(const std::string& what, uint64_t offset) const;
@@ -74,7 +74,7 @@ class BinaryLogReader {
   size_t begin_ = 0, end_ = 0;  // unparsed bytes in buffer_
   bool eof_ = false;
   std::optional<Error> deferred_error_;
-  std::vector<EntryView> batch_;
+  std::vector<EntryView> batch_;  // slots reused across calls; Next() returns a prefix
   std::vector<std::unique_ptr<TemplateDescriptor>> descriptors_;  // few distinct names per list
 };
 

@@ -1,5 +1,6 @@
 #include "monitor/ima/json.h"
 
+#include "monitor/base/utf8.h"
 #include "monitor/ima/ascii_format.h"
 #include "monitor/ima/fields.h"
 
@@ -15,8 +16,8 @@ nlohmann::json EntryToJson(const EntryView& entry) {
     if (info.format == FieldFormat::kDigestWithAlgo || info.format == FieldFormat::kDigestWithTypeAndAlgo ||
         info.format == FieldFormat::kDigest) {
       if (auto fd = DecodeDigestField(info.format, data)) {
-        value = {{"algorithm", fd->algo_name}, {"digest", ToHex(fd->digest)}};
-        if (!fd->type.empty()) value["type"] = fd->type;
+        value = {{"algorithm", Utf8OrEscaped(fd->algo_name)}, {"digest", ToHex(fd->digest)}};
+        if (!fd->type.empty()) value["type"] = Utf8OrEscaped(fd->type);
       } else {
         value = {{"raw", ToHex(data)}};
       }
@@ -24,7 +25,7 @@ nlohmann::json EntryToJson(const EntryView& entry) {
       auto v = DecodeUint(data, entry.big_endian);
       value = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
     } else if (info.format == FieldFormat::kString) {
-      value = std::string(AsString(data));
+      value = Utf8OrEscaped(AsString(data));
     } else {
       value = ToHex(data);
     }
@@ -34,7 +35,7 @@ nlohmann::json EntryToJson(const EntryView& entry) {
           {"offset", entry.offset},
           {"pcr", entry.pcr},
           {"template_digest", ToHex(entry.template_digest)},
-          {"template", entry.template_name},
+          {"template", Utf8OrEscaped(entry.template_name)},
           {"violation", entry.is_violation()},
           {"fields", std::move(fields)}};
 }
@@ -62,7 +63,7 @@ nlohmann::json VerifyReportToJson(const VerifyReport& r) {
   }
   nlohmann::json proofs = nlohmann::json::array();
   for (const auto& p : r.proofs) proofs.push_back(ProofToJson(p));
-  nlohmann::json j = {{"source", r.source},
+  nlohmann::json j = {{"source", Utf8OrEscaped(r.source)},
                       {"format", r.ascii_input ? "ascii" : "binary"},
                       {"list_bank", Name(r.list_bank)},
                       {"entries", r.entries},

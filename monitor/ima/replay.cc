@@ -29,6 +29,7 @@ struct Replay::Chain {
     std::array<uint8_t, kMaxDigestSize> value{};
     bool matched = false;
     uint64_t proved = 0, proved_list = 0;
+    std::optional<std::array<uint8_t, kMaxDigestSize>> proved_value;  // the value at `proved`
     std::deque<Point> history;
   };
 
@@ -42,8 +43,11 @@ struct Replay::Chain {
   // The legacy chain equals the padded one until the first violation; it is forked then.
   bool legacy_follows_padded = true;
 
-  Chain(HashAlgo b, uint32_t p)
-      : bank(b), pcr(p), size(DigestSize(b)), num_variants(b == HashAlgo::kSha1 ? 1 : kExtendVariants) {}
+  Chain(HashAlgo b, uint32_t p, bool per_bank_only)
+      : bank(b),
+        pcr(p),
+        size(DigestSize(b)),
+        num_variants(b == HashAlgo::kSha1 || per_bank_only ? 1 : kExtendVariants) {}
 
   bool Equals(const std::array<uint8_t, kMaxDigestSize>& value) const {
     return expected && std::memcmp(value.data(), expected->bytes.data(), size) == 0;
@@ -54,6 +58,7 @@ struct Replay::Chain {
       v.matched = true;
       v.proved = entries;
       v.proved_list = list_length;
+      v.proved_value = v.value;
       v.history.clear();
     } else if (keep_history) {
       v.history.push_back({entries, list_length, v.value});
@@ -68,6 +73,7 @@ struct Replay::Chain {
       v.matched = true;
       v.proved = entries;
       v.proved_list = v.history.empty() ? v.proved_list : v.history.back().list_length;
+      v.proved_value = v.value;
       v.history.clear();
       return;
     }
@@ -76,10 +82,14 @@ struct Replay::Chain {
         v.matched = true;
         v.proved = v.history[i].pcr_entries;
         v.proved_list = v.history[i].list_length;
+        v.proved_value = v.history[i].value;
         v.history.erase(v.history.begin(), v.history.begin() + static_cast<std::ptrdiff_t>(i) + 1);
         return;
       }
     }
+    // The PCR has not moved since the last proof while entries were appended after it (the
+    // kernel appends before it extends): that proof still stands.
+    if (v.proved_value && Equals(*v.proved_value)) v.matched = true;
   }
 };
 
@@ -96,7 +106,7 @@ Replay& Replay::operator=(Replay&&) noexcept = default;
 Replay::Chain& Replay::ChainFor(size_t bank_slot, uint32_t pcr) {
   auto& slot = chains_[bank_slot][pcr];
   if (!slot) {
-    slot = std::make_unique<Chain>(options_.banks[bank_slot], pcr);
+    slot = std::make_unique<Chain>(options_.banks[bank_slot], pcr, options_.per_bank_only);
     if (const Digest* d = reading_.Get(slot->bank, pcr)) slot->expected = *d;
   }
   return *slot;

@@ -57,6 +57,10 @@ class Replay {
     // prefix that ends before the last entry (tailing). Verification of a whole file with its
     // reading known in advance does not need it.
     bool keep_history = false;
+    // Replay only the per-bank variant (what every >= 5.8 kernel with the bank's hash does):
+    // a third of the extend work for non-SHA1 banks. Callers fall back to all variants when a
+    // bank does not match.
+    bool per_bank_only = false;
   };
   explicit Replay(Options options);
   ~Replay();

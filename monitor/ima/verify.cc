@@ -74,6 +74,8 @@ Result<OpenedList> OpenMeasurementList(Env& env, const std::string& path, Reader
   auto n = (*file)->ReadAt(0, head);
   if (!n) return n.error();
   if (*n == 0 || !LooksLikeAsciiList(head)) {
+    auto status = env.StatNoFollow(path);
+    list.rewindable = status.ok() && status->type == FileType::kRegular;
     list.file = std::move(*file);
     return list;
   }
@@ -96,18 +98,13 @@ Result<VerifyReport> VerifyMeasurementList(Env& env, const std::string& path, co
   return VerifyOpenedList(*opened, reading, options);
 }
 
-Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading,
-                                      const VerifyOptions& options) {
+namespace {
+
+Result<VerifyReport> VerifyPass(OpenedList& list, const PcrValues& reading, const VerifyOptions& options,
+                                const std::vector<HashAlgo>& banks, bool per_bank_only) {
   const std::string& path = list.file->name();
   BinaryLogReader reader(*list.file, list.reader);
-
-  std::vector<HashAlgo> banks = options.banks.empty() ? reading.Banks() : options.banks;
-  for (HashAlgo b : banks) {
-    if (reading.Indexes(b).empty()) {
-      return Error(ErrorKind::kNotFound, "the PCR reading has no " + std::string(Name(b)) + " values");
-    }
-  }
-  Replay replay({.banks = banks});
+  Replay replay({.banks = banks, .per_bank_only = per_bank_only});
   replay.SetReading(reading);
 
   VerifyReport report;
@@ -191,6 +188,25 @@ Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading
     report.banks.push_back(summary);
   }
   return report;
+}
+
+}  // namespace
+
+Result<VerifyReport> VerifyOpenedList(OpenedList& list, const PcrValues& reading,
+                                      const VerifyOptions& options) {
+  std::vector<HashAlgo> banks = options.banks.empty() ? reading.Banks() : options.banks;
+  for (HashAlgo b : banks) {
+    if (reading.Indexes(b).empty()) {
+      return Error(ErrorKind::kNotFound, "the PCR reading has no " + std::string(Name(b)) + " values");
+    }
+  }
+  if (!list.rewindable) return VerifyPass(list, reading, options, banks, false);
+  auto report = VerifyPass(list, reading, options, banks, true);
+  if (!report) return report;
+  bool other_variants_may_match = std::any_of(report->banks.begin(), report->banks.end(), [](const auto& b) {
+    return b.bank != HashAlgo::kSha1 && b.status == BankSummary::Status::kMismatch;
+  });
+  return other_variants_may_match ? VerifyPass(list, reading, options, banks, false) : report;
 }
 
 }  // namespace imawatch::ima

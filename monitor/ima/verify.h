@@ -66,6 +66,9 @@ struct OpenedList {
   std::unique_ptr<RandomAccessFile> file;
   std::vector<uint8_t> converted;  // backing bytes of an ascii list
   bool ascii = false;
+  // The list can be read a second time (not a pipe): verification then replays the per-bank
+  // variant first and the older kernels' variants only when a bank does not match.
+  bool rewindable = true;
   ReaderOptions reader;
 };
 Result<OpenedList> OpenMeasurementList(Env& env, const std::string& path, ReaderOptions options);

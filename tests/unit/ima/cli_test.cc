@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/testing/ima_log_builder.h"
 #include "tests/testing/paths.h"
 #include "tests/unit/ima/ima_test_util.h"
 
@@ -78,6 +79,25 @@ TEST(LogShowCommand, ReproducesTheKernelsAsciiAndFiltersByTemplate) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+TEST(LogShowCommand, FileNamesThatAreNotUtf8StayReadableJson) {
+  // Linux file names are bytes: a Latin-1 name must not abort the JSON output.
+  imawatch::testing::ImaLogBuilder builder;
+  builder.AddBootAggregate();
+  builder.AddMeasurement({.path = "/tmp/caf\xe9", .digest = std::vector<uint8_t>(32, 0x11)});
+  builder.Finish();
+  std::string dir = imawatch::testing::MakeTempDir("cli");
+  std::string log = dir + "/binary_runtime_measurements";
+  FILE* f = fopen(log.c_str(), "wb");
+  fwrite(builder.bytes().data(), 1, builder.bytes().size(), f);
+  fclose(f);
+  auto r = RunCommand({ImawatchBinary(), "log", "show", "--json", log});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j[1]["fields"]["n-ng"], "/tmp/caf\\xe9");
+  auto ascii = RunCommand({ImawatchBinary(), "log", "show", log});
+  EXPECT_NE(ascii.out.find("/tmp/caf\xe9\n"), std::string::npos);  // the kernel prints the raw bytes
 }
 
 }  // namespace

@@ -48,6 +48,34 @@ TEST(IncrementalReplay, LaterReadingsProveLongerPrefixesFromHistory) {
   forged.Set(HashAlgo::kSha256, 10, Digest::Filled(HashAlgo::kSha256, 0x42));
   replay.SetReading(forged);
   EXPECT_FALSE(replay.Proofs()[1].matched);
+
+  // The same reading again after entries that no reading covers yet (the kernel appends, then
+  // extends): the earlier proof stands, the new entries stay unproved.
+  replay.SetReading(race);
+  ASSERT_TRUE(replay.Proofs()[1].matched);
+  std::vector<uint8_t> longer = list;
+  longer.insert(longer.end(), list.begin(), list.end());  // more genuine entries
+  auto longer_file = NewMemoryFile("race+", longer);
+  BinaryLogReader longer_reader(*longer_file, {});
+  Replay tail({.banks = {HashAlgo::kSha256}, .keep_history = true});
+  uint64_t fed = 0;
+  for (;;) {
+    auto batch = longer_reader.Next(16);
+    ASSERT_TRUE(batch.ok());
+    if (batch->empty()) break;
+    for (const auto& e : *batch) {
+      EntryDigests d;
+      for (HashAlgo a : tail.digest_algos()) ComputeTemplateDigest(a, e, d.of(a));
+      tail.Extend(e, d);
+      if (++fed == 33) tail.SetReading(race);
+    }
+  }
+  tail.SetReading(race);
+  auto later = tail.Proofs();
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_TRUE(later[0].matched);
+  EXPECT_EQ(later[0].proved, 33u);
+  EXPECT_GT(later[0].entries, 33u);
 }
 
 TEST(Replay, EmptyPrefixProvesNothing) {
