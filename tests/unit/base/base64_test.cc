@@ -40,7 +40,7 @@ TEST(Base64Test, RejectsNonCanonicalTextWithTheOffset) {
   size_t at = 99;
   EXPECT_FALSE(FromBase64("Zm9", &at));  // not a multiple of 4
   EXPECT_EQ(at, 3u);
-  EXPECT_FALSE(FromBase64("Zm9v Zg==", &at));
+  EXPECT_FALSE(FromBase64("Zm9v Zg=", &at));
   EXPECT_EQ(at, 4u);
   EXPECT_FALSE(FromBase64("Zh==", &at));  // non-zero padding bits
   EXPECT_EQ(at, 1u);
