@@ -12,7 +12,10 @@
 namespace imawatch::tpm {
 namespace {
 
+constexpr size_t kMaxPem = 1 << 20;
+
 ossl::Ptr<EVP_PKEY> ReadPem(std::string_view pem) {
+  if (pem.empty() || pem.size() > kMaxPem) return nullptr;  // BIO lengths are ints
   ossl::Ptr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   ossl::Ptr<EVP_PKEY> key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) ossl::LastError();  // the caller reports it in its own words
