@@ -22,6 +22,7 @@ struct VerifyEvidenceArgs {
   std::string ak;
   std::string nonce;
   std::string list;
+  std::vector<std::string> banks;
   unsigned threads = 0;
   bool json = false;
 };
@@ -110,6 +111,9 @@ int Run(const VerifyEvidenceArgs& args) {
     if (!nonce) return ReportInputError(command, InvalidInput("--nonce is not hex"));
     expect.nonce = std::move(*nonce);
   }
+  auto banks = ParseBanks(args.banks);
+  if (!banks) return ReportInputError(command, banks.error());
+  expect.banks = *banks;
   if (!args.list.empty()) {
     auto list = env.ReadFile(args.list, kMaxList);
     if (!list) return ReportInputError(command, list.error());
@@ -140,6 +144,9 @@ const CommandRegistration kVerifyEvidence("verify-evidence", [](CLI::App& root, 
   cmd->add_option("--nonce", args->nonce,
                   "The challenge given to attest, hex (without it: freshness unknown)");
   cmd->add_option("--list", args->list, "The measurement list, for a --digest-only bundle");
+  cmd->add_option(
+      "--banks", args->banks,
+      "Banks whose PCRs 0-10 the quote must cover, e.g. sha256 (default: any quoted bank proves)");
   cmd->add_option("--threads", args->threads, "Hashing threads for the replay (default: one per CPU)");
   cmd->add_flag("--json", args->json, "JSON report");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });

@@ -178,6 +178,19 @@ Result<EvidenceVerification> VerifyEvidence(const Evidence& e, std::string_view 
     }
   }
 
+  for (ima::HashAlgo required : expect.banks) {
+    auto bank = std::find_if(covered.banks.begin(), covered.banks.end(),
+                             [&](const PcrBankSelection& b) { return b.bank == required; });
+    bool complete = bank != covered.banks.end();
+    for (uint32_t index = 0; complete && index <= 10; ++index) {
+      complete = std::binary_search(bank->indexes.begin(), bank->indexes.end(), index);
+    }
+    if (!complete) {
+      checks.Fail(kCheckSelection, "the quote does not cover " + std::string(ima::Name(required)) +
+                                       " PCRs 0-10, which the verifier requires");
+    }
+  }
+
   // The list: the bundle's bytes (or the verifier's copy), then its replay.
   const std::vector<uint8_t>* bytes = nullptr;
   if (expect.list) {

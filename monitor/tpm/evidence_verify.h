@@ -42,6 +42,9 @@ struct EvidenceExpectation {
   // The list obtained apart from the bundle (needed for a digest-only bundle; when the bundle
   // has the list too, both must be the same bytes).
   std::optional<std::vector<uint8_t>> list;
+  // Banks whose PCRs 0-10 the quote must cover (a verifier that does not accept a SHA-1-only
+  // proof asks for sha256). Empty: any bank proves.
+  std::vector<ima::HashAlgo> banks;
   unsigned threads = 1;  // hashing threads for the replay (0: one per CPU)
 };
 

@@ -285,6 +285,16 @@ TEST_F(EvidenceTest, SelectedBanksAndPcrsOnly) {
   auto v = VerifyJson(Path("two-banks.json"), Path("ecc.pem"), "aa");
   EXPECT_EQ(v.exit_code, 0) << v.report.dump(2);
   EXPECT_EQ(v.report["list"]["banks"].size(), 2u);
+  // A verifier may insist on banks: sha1 alone would not do for one that requires sha384.
+  auto required = Imawatch({"verify-evidence", Path("two-banks.json"), "--ak", Path("ecc.pem"), "--nonce",
+                            "aa", "--banks", "sha256,sha384", "--json"});
+  EXPECT_EQ(required.exit_code, 1);
+  ASSERT_FALSE(required.out.empty()) << required.err;
+  EXPECT_EQ(FailedChecks(json::parse(required.out)), std::vector<std::string>{"selection"}) << required.out;
+  EXPECT_NE(required.out.find("sha384 PCRs 0-10"), std::string::npos);
+  auto satisfied = Imawatch({"verify-evidence", Path("two-banks.json"), "--ak", Path("ecc.pem"), "--nonce",
+                             "aa", "--banks", "sha256"});
+  EXPECT_EQ(satisfied.exit_code, 0) << satisfied.out;
 
   // PCR 10 alone: the list replays, but its boot_aggregate is not proved.
   auto ten = Attest(Path("pcr10.json"), {"--nonce", "aa", "--ak-handle", EccHandle(), "--securityfs",
