@@ -408,6 +408,14 @@ TEST_F(EvidenceTest, EachTamperingIsRejectedByItsCheck) {
   EXPECT_EQ(wrong_nonce.exit_code, 1);
   EXPECT_EQ(FailedChecks(wrong_nonce.report), std::vector<std::string>{"nonce"});
 
+  auto wrong_nonce_text =
+      Imawatch({"verify-evidence", EccBundle(), "--ak", Path("ecc.pem"), "--nonce", "5eee"});
+  EXPECT_EQ(wrong_nonce_text.exit_code, 1);
+  EXPECT_EQ(wrong_nonce_text.out.rfind(
+                "evidence NOT verified\nFAILED nonce: quote carries nonce 5eed, expected 5eee\n", 0),
+            0u)
+      << wrong_nonce_text.out;
+
   auto wrong_ak = VerifyJson(EccBundle(), Path("other.pem"), "5eed");
   EXPECT_EQ(wrong_ak.exit_code, 1);
   EXPECT_THAT(FailedChecks(wrong_ak.report), ::testing::Contains("ak"));
