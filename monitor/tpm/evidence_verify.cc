@@ -153,6 +153,9 @@ Result<EvidenceVerification> VerifyEvidence(const Evidence& e, std::string_view 
     checks.Fail(kCheckAk, "the bundle's AK (/ak/pem) is not a PEM public key");
   } else if (EVP_PKEY_eq(verifier_key.get(), bundle_key.get()) != 1) {
     checks.Fail(kCheckAk, "the bundle's AK is another key than the AK given to the verifier");
+  } else if (EVP_PKEY_is_a(bundle_key.get(), e.ak_type == AkType::kEcc ? "EC" : "RSA") != 1) {
+    checks.Fail(kCheckAk,
+                "the bundle's AK is not an " + std::string(AkTypeName(e.ak_type)) + " key as /ak/type says");
   }
 
   // What the TPM signed.

@@ -364,6 +364,7 @@ TEST_F(EvidenceTest, EachTamperingIsRejectedByItsCheck) {
        },
        {"nonce"}},
       {"embedded AK", [](Evidence& e) { e.ak_pem = testing::ReadFileOrDie(Path("other.pem")); }, {"ak"}},
+      {"AK type", [](Evidence& e) { e.ak_type = AkType::kRsa; }, {"ak"}},
       {"AK name", [](Evidence& e) { e.ak_name.back() ^= 0x01; }, {"ak-name"}},
       {"reset count", [](Evidence& e) { e.clock.reset_count += 1; }, {"clock"}},
       {"list entry edited", edit_entry_digest, {"template-digest", "replay"}},
