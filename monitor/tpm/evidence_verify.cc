@@ -57,7 +57,8 @@ class Checks {
 
 void CheckQuoteClaims(const Evidence& e, EvidenceVerification& out, Checks& checks) {
   const QuoteVerification& q = out.quote;
-  if (q.extra_data != e.nonce) {
+  // Without the verifier's nonce, VerifyQuote already held extraData to the bundle's.
+  if (out.nonce_from_verifier && q.extra_data != e.nonce) {
     checks.Fail(kCheckNonce,
                 "the bundle's nonce " + ToHex(e.nonce) + " is not the quote's " + ToHex(q.extra_data));
   }
