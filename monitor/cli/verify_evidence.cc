@@ -122,7 +122,7 @@ int Run(const VerifyEvidenceArgs& args) {
   auto result = tpm::VerifyEvidence(*evidence, *pem, expect);
   if (!result) return ReportInputError(command, result.error().WithSource(args.ak));
   if (args.json) {
-    std::cout << ReportToJson(*evidence, *result).dump(2) << "\n";
+    std::cout << ReportToJson(*evidence, *result).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     PrintText(*evidence, *result);
   }

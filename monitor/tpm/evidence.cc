@@ -177,7 +177,8 @@ std::string EvidenceToJson(const Evidence& e) {
       {"pcrs", PcrValuesToJson(e.pcrs)},
       {"measurement_list", list},
   };
-  return out.dump(2) + "\n";
+  // A hostname or path that is not UTF-8 is written with U+FFFD rather than failing the bundle.
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<Evidence> ParseEvidence(std::string_view text, const std::string& source) {
@@ -190,6 +191,10 @@ Result<Evidence> ParseEvidence(std::string_view text, const std::string& source)
     std::string what = e.what();
     if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
     return InvalidInput("not JSON: " + what, TextPosition(text, offset, source));
+  } catch (const json::exception& e) {  // a number beyond double's range (out_of_range 406)
+    std::string what = e.what();
+    if (auto bracket = what.find("] "); bracket != std::string::npos) what = what.substr(bracket + 2);
+    return InvalidInput("not JSON: " + what, {.source = source});
   }
   Reader r(source);
   if (!j.is_object()) return r.Fail("", "an evidence bundle is a JSON object");

@@ -104,6 +104,16 @@ TEST(EvidenceTest, OptionalFieldsMayBeLeftOut) {
   EXPECT_FALSE(back->list.data.has_value());
 }
 
+TEST(EvidenceTest, NonUtf8HostnameAndPathAreWrittenReplaced) {
+  Evidence e = Sample();
+  e.hostname = "node-\xff";
+  e.list.source = "/tmp/list-\xc3";
+  auto back = ParseEvidence(EvidenceToJson(e), "bundle.json");
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->hostname, "node-\xef\xbf\xbd");  // U+FFFD
+  EXPECT_EQ(back->list.source, "/tmp/list-\xef\xbf\xbd");
+}
+
 TEST(EvidenceTest, SyntaxErrorsCarryLineAndColumn) {
   std::string error = ParseError("{\n  \"format\": \"imawatch-evidence\",\n  oops\n}");
   EXPECT_EQ(error.rfind("bundle.json:3:3: not JSON: syntax error while parsing object key", 0), 0u) << error;
@@ -115,6 +125,9 @@ TEST(EvidenceTest, SyntaxErrorsCarryLineAndColumn) {
   EXPECT_EQ(cut.error().where().column, 51 - (head.rfind('\n') + 1));
   EXPECT_EQ(ParseError("").substr(0, 25), "bundle.json:1:1: not JSON");
   EXPECT_EQ(ParseError("[1, 2]"), "bundle.json: : an evidence bundle is a JSON object");
+  // nlohmann reports a number beyond double's range as out_of_range, not parse_error.
+  EXPECT_EQ(ParseError(With([](json& j) { j["version"] = 1; }).replace(0, 1, "{\"x\": 1e400,")),
+            "bundle.json: not JSON: number overflow parsing '1e400'");
 }
 
 TEST(EvidenceTest, FieldErrorsNameTheirJsonPointer) {
