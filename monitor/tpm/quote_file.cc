@@ -82,6 +82,8 @@ Result<QuoteFile> ParseQuoteFile(std::string_view text, const std::string& sourc
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     return InvalidInput(std::string("not JSON: ") + e.what(), {.source = source, .byte_offset = e.byte});
+  } catch (const json::exception& e) {  // a number beyond double's range (out_of_range 406)
+    return InvalidInput(std::string("not JSON: ") + e.what(), {.source = source});
   }
   if (!j.is_object()) return InvalidInput("a quote file is a JSON object", {.source = source});
   if (auto format = j.find("format"); format == j.end() || *format != kQuoteFileFormat) {
