@@ -15,6 +15,7 @@ struct SimulateArgs {
   std::string securityfs;
   std::string tcti;
   std::optional<uint16_t> ctrl_port;
+  std::string ctrl_socket;
   // init
   std::string template_name = "ima-ng";
   std::string ima_hash = "sha256";
@@ -39,7 +40,7 @@ int RunInit(const SimulateArgs& a) {
   settings.template_kind = *t;
   settings.ima_hash = *h;
   settings.hashed_banks = *banks;
-  auto control = simulate::ControlFor(a.tcti, a.ctrl_port);
+  auto control = simulate::ControlFor(a.tcti, a.ctrl_port, a.ctrl_socket);
   if (!control) return ReportInputError("simulate init", control.error());
   auto tpm = tpm::Tpm::Open(a.tcti);
   if (!tpm) return ReportInputError("simulate init", tpm.error());
@@ -60,7 +61,7 @@ int RunScenario(const SimulateArgs& a) {
                               .path = a.path,
                               .tcti = a.tcti};
   if (a.scenario == "reboot") {
-    auto control = simulate::ControlFor(a.tcti, a.ctrl_port);
+    auto control = simulate::ControlFor(a.tcti, a.ctrl_port, a.ctrl_socket);
     if (!control) return ReportInputError("simulate run", control.error());
     o.control = *control;
   }
@@ -77,6 +78,8 @@ void AddCommon(CLI::App* cmd, SimulateArgs& a) {
   cmd->add_option("--securityfs", a.securityfs, "Directory laid out like /sys/kernel/security")->required();
   cmd->add_option("--tcti", a.tcti, "The node's TPM, e.g. swtpm:host=127.0.0.1,port=2321")->required();
   cmd->add_option("--ctrl-port", a.ctrl_port, "swtpm control port for resets (default: the TCTI port + 1)");
+  cmd->add_option("--ctrl-socket", a.ctrl_socket,
+                  "swtpm control Unix socket for resets (default with swtpm:path=S: S.ctrl)");
 }
 
 const CommandRegistration kSimulate("simulate", [](CLI::App& root, int& exit_code) {

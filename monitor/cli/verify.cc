@@ -11,6 +11,7 @@
 #include "monitor/ima/json.h"
 #include "monitor/ima/log_tail.h"
 #include "monitor/tpm/event_log.h"
+#include "monitor/tpm/live_pcr_reader.h"
 #include "monitor/tpm/tpm.h"
 
 namespace imawatch::cli {
@@ -80,15 +81,23 @@ void PrintText(const ima::VerifyReport& r, const std::string& never_extended = "
   }
 }
 
-// The reading of every PCR IMA may use, in every active bank (or the --bank ones).
-Result<ima::PcrValues> ReadTpm(const std::string& tcti) {
+// The reading of every PCR IMA may use, in every active bank: IMA PCRs first, each PCR's
+// banks in one command (see ReadPcrsPerIndex), then the others.
+Result<ima::PcrValues> ReadTpm(const std::string& tcti, const std::vector<uint32_t>& ima_pcrs) {
   auto tpm = tpm::Tpm::Open(tcti);
   if (!tpm) return tpm.error();
   auto banks = (*tpm)->ActiveBanks();
   if (!banks) return banks.error();
-  std::vector<uint32_t> all(ima::kMaxPcrIndex + 1);
-  for (uint32_t i = 0; i <= ima::kMaxPcrIndex; ++i) all[i] = i;
-  return (*tpm)->ReadPcrs(*banks, all);
+  auto reading = tpm::ReadPcrsPerIndex(**tpm, *banks, ima_pcrs);
+  if (!reading) return reading.error();
+  std::vector<uint32_t> rest;
+  for (uint32_t i = 0; i <= ima::kMaxPcrIndex; ++i) {
+    if (std::find(ima_pcrs.begin(), ima_pcrs.end(), i) == ima_pcrs.end()) rest.push_back(i);
+  }
+  auto others = tpm::ReadPcrsPerIndex(**tpm, *banks, rest);
+  if (!others) return others.error();
+  reading->AddMissing(*others);
+  return reading;
 }
 
 // One shot against the TPM. The PCRs are read before the list, so the list covers them (the
@@ -101,7 +110,7 @@ int RunSecurityfs(const VerifyArgs& args, const std::vector<ima::HashAlgo>& bank
   std::optional<ima::VerifyReport> report;
   std::string never_extended;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto reading = ReadTpm(args.tcti);
+    auto reading = ReadTpm(args.tcti, args.ima_pcrs);
     if (!reading) return ReportInputError("verify", reading.error());
     const uint64_t listed_before = report ? report->entries : 0;
     auto verified = ima::VerifyMeasurementList(Env::Default(), path, *reading, options);

@@ -8,6 +8,11 @@
 #include "monitor/ima/verify.h"
 
 namespace imawatch::ima {
+namespace {
+
+constexpr std::chrono::milliseconds kRetryInterval{20};
+
+}  // namespace
 
 struct LiveProver::Evaluation {
   bool ok = true;
@@ -69,15 +74,24 @@ Status LiveProver::CatchUp(PollResult& r) {
   }
 }
 
+// Two readings: the PCRs IMA extends, in as few TPM commands as possible (one for PCR 10 in
+// four banks: a single TPM2_PCR_Read is atomic, so an extend cannot land between banks), then
+// the firmware PCRs 0-9 for the boot_aggregate, which do not change while the TPM runs.
 Result<PcrValues> LiveProver::Read(std::vector<uint32_t>& indexes) {
-  indexes.clear();
-  for (uint32_t i = 0; i <= 9; ++i) indexes.push_back(i);  // boot_aggregate's PCRs
-  for (uint32_t i : options_.ima_pcrs) indexes.push_back(i);
+  indexes = options_.ima_pcrs;
   for (uint32_t i : pcrs_used_) indexes.push_back(i);
   std::sort(indexes.begin(), indexes.end());
   indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
   auto reading = read_pcrs_(indexes);
   if (!reading) return reading.error();
+  std::vector<uint32_t> firmware;
+  for (uint32_t i = 0; i <= 9; ++i) {
+    if (!std::binary_search(indexes.begin(), indexes.end(), i)) firmware.push_back(i);
+  }
+  auto boot = read_pcrs_(firmware);
+  if (!boot) return boot.error();
+  reading->AddMissing(*boot);
+  for (uint32_t i : firmware) indexes.push_back(i);
   for (HashAlgo b : banks_) {
     for (uint32_t i : indexes) {
       if (!reading->Get(b, i)) {
@@ -183,7 +197,8 @@ Result<PollResult> LiveProver::Poll() {
   }
   if (Status s = CatchUp(r); !s) return s.error();
   const uint64_t before_reading = entries_;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  const auto give_up = std::chrono::steady_clock::now() + options_.extend_grace;
+  for (;;) {
     auto reading = Read(indexes);
     if (!reading) return unavailable(reading.error());
     if (Status s = CatchUp(r); !s) return s.error();
@@ -214,8 +229,8 @@ Result<PollResult> LiveProver::Poll() {
       proved = std::min(proved, entry_problem_index_);
       if (!problem) problem = entry_problem_;
     }
-    if (!problem && proved < before_reading && attempt == 0) {
-      std::this_thread::sleep_for(options_.extend_grace);
+    if (!problem && proved < before_reading && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(kRetryInterval);
       continue;
     }
     if (proved > proved_) {
@@ -224,8 +239,9 @@ Result<PollResult> LiveProver::Poll() {
     }
     if (!problem && proved_ < before_reading) {
       problem = "entries " + std::to_string(proved_) + ".." + std::to_string(before_reading - 1) +
-                " were in the list before the PCRs were read, and a second reading does not cover them: "
-                "appended without extending the TPM";
+                " were in the list before the PCRs were read, and readings for " +
+                std::to_string(options_.extend_grace.count()) +
+                " ms after do not cover them: appended without extending the TPM";
     }
     if (problem) {
       if (rewrite_undecided_) problem = rewrite_reason_ + "; " + *problem;

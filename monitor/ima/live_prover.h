@@ -9,8 +9,9 @@
 //     list that is at least as long as the one proved before; if none does, log and TPM
 //     disagree: a mismatch;
 //   - entries already in the list when the PCRs are read are covered by that reading, except
-//     the one the kernel may be extending at that moment. Entries not covered are read again
-//     after extend_grace; still not covered, they were appended without an extend: a mismatch.
+//     the one the kernel may be extending at that moment. While some are not covered the PCRs
+//     are read again (every 20 ms, for up to extend_grace); still not covered, they were
+//     appended without an extend: a mismatch, found by the poll that first read them.
 // After a mismatch the epoch is untrusted: no later poll of that epoch proves anything. A TPM
 // that cannot be read is reported and retried at the next poll; nothing is proved meanwhile.
 // A new boot epoch (log_tail.h) starts over with a fresh replay.
@@ -40,7 +41,9 @@ struct LiveOptions {
   std::vector<HashAlgo> banks;  // empty: every bank the TPM returns
   // PCRs IMA extends; a non-zero one without entries in a non-empty list is a mismatch.
   std::vector<uint32_t> ima_pcrs = {10};
-  std::chrono::milliseconds extend_grace{50};
+  // How long an entry may sit in the list before its extend shows in the TPM (the kernel
+  // extends right after appending; a loaded machine may delay it).
+  std::chrono::milliseconds extend_grace{1000};
   size_t batch_size = 4096;
 };
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
@@ -29,11 +30,22 @@ std::optional<std::string> TctiParameter(const std::string& conf, const std::str
 
 }  // namespace
 
-Result<SwtpmControl> ControlFor(const std::string& tcti, std::optional<uint16_t> ctrl_port) {
+Result<SwtpmControl> ControlFor(const std::string& tcti, std::optional<uint16_t> ctrl_port,
+                                const std::string& ctrl_socket) {
   SwtpmControl control;
+  if (!ctrl_socket.empty()) {
+    control.socket = ctrl_socket;
+    return control;
+  }
   const size_t colon = tcti.find(':');
   const std::string name = tcti.substr(0, colon);
   const std::string conf = colon == std::string::npos ? "" : tcti.substr(colon + 1);
+  if (name == "swtpm" && !ctrl_port) {
+    if (auto path = TctiParameter(conf, "path")) {
+      control.socket = *path + ".ctrl";
+      return control;
+    }
+  }
   if (name == "swtpm") {
     if (auto host = TctiParameter(conf, "host")) control.host = *host;
     if (!ctrl_port) {
@@ -54,7 +66,25 @@ Result<SwtpmControl> ControlFor(const std::string& tcti, std::optional<uint16_t>
   return control;
 }
 
-Status SwtpmInit(const SwtpmControl& control) {
+namespace {
+
+// A connected socket to the control channel, or an error.
+Result<int> ConnectControl(const SwtpmControl& control) {
+  if (!control.socket.empty()) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (control.socket.size() >= sizeof(addr.sun_path))
+      return InvalidInput("socket path too long: " + control.socket);
+    std::copy(control.socket.begin(), control.socket.end(), addr.sun_path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return IoError("socket: " + std::string(std::strerror(errno)));
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      int err = errno;
+      close(fd);
+      return IoError("cannot connect to swtpm control socket " + control.socket + ": " + std::strerror(err));
+    }
+    return fd;
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -79,6 +109,17 @@ Status SwtpmInit(const SwtpmControl& control) {
     close(fd);
     return IoError("cannot connect to swtpm control channel " + where + ": " + std::strerror(err));
   }
+  return fd;
+}
+
+}  // namespace
+
+Status SwtpmInit(const SwtpmControl& control) {
+  auto connected = ConnectControl(control);
+  if (!connected) return connected.error();
+  const int fd = *connected;
+  const std::string where =
+      control.socket.empty() ? control.host + ":" + std::to_string(control.port) : control.socket;
   // Big-endian command code, then ptm_init's request: init_flags (0: keep volatile state file).
   std::array<uint8_t, 8> request{};
   const uint32_t cmd = htonl(kCmdInit);

@@ -14,6 +14,14 @@
 
 namespace imawatch::tpm {
 
+// Reads the indexes in every active bank, each TPM2_PCR_Read asking for at most 8 digests (all
+// banks of one index always in the same command). A TPM2_PCR_Read is atomic, but the TPM's
+// update counter is global: Tpm::ReadPcrs, which insists on one counter value across
+// commands, keeps failing while the kernel extends PCR 10 many times a second. A live reader
+// needs only each PCR consistent across its banks; PCRs 0-9 do not change while the TPM runs.
+Result<ima::PcrValues> ReadPcrsPerIndex(Tpm& tpm, std::span<const ima::HashAlgo> banks,
+                                        std::span<const uint32_t> indexes);
+
 class LivePcrReader {
  public:
   explicit LivePcrReader(std::string tcti, bool keep_connection = false)
