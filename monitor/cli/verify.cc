@@ -101,29 +101,34 @@ Result<ima::PcrValues> ReadTpm(const std::string& tcti, const std::vector<uint32
 }
 
 // One shot against the TPM. The PCRs are read before the list, so the list covers them (the
-// kernel appends before it extends). Entries they do not cover are given one more reading:
-// the kernel may have been extending one of them; still uncovered, they were never extended.
+// kernel appends before it extends). Entries they do not cover get new readings for up to a
+// second (the kernel may have been extending one of them); entries that were in the list
+// before a later reading and stay uncovered were never extended.
 int RunSecurityfs(const VerifyArgs& args, const std::vector<ima::HashAlgo>& banks) {
   ima::VerifyOptions options{
       .banks = banks, .ima_pcrs = args.ima_pcrs, .threads = args.threads, .reader = args.list.reader()};
   const std::string path = ima::LogTail::ListPath(args.securityfs);
   std::optional<ima::VerifyReport> report;
   std::string never_extended;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  uint64_t listed_first = 0;  // entries in the list before the second reading was taken
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (int attempt = 0;; ++attempt) {
     auto reading = ReadTpm(args.tcti, args.ima_pcrs);
     if (!reading) return ReportInputError("verify", reading.error());
-    const uint64_t listed_before = report ? report->entries : 0;
     auto verified = ima::VerifyMeasurementList(Env::Default(), path, *reading, options);
     if (!verified) return ReportInputError("verify", verified.error());
     report = std::move(*verified);
+    if (attempt == 0) listed_first = report->entries;
     if (!report->verified() || report->proved_entries() >= report->entries) break;
-    if (attempt == 1 && report->proved_entries() < listed_before) {
+    if (attempt > 0 && report->proved_entries() >= listed_first) break;
+    if (std::chrono::steady_clock::now() >= give_up) {
       never_extended = "entries " + std::to_string(report->proved_entries()) + ".." +
-                       std::to_string(listed_before - 1) +
-                       " were in the list before the PCRs were read again, which do not cover them: appended "
-                       "without extending the TPM";
+                       std::to_string(listed_first - 1) +
+                       " were in the list before the PCRs were read again, and readings for 1 s do not cover "
+                       "them: appended without extending the TPM";
+      break;
     }
-    if (attempt == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (args.json) {
     auto j = ima::VerifyReportToJson(*report);

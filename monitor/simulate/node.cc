@@ -280,6 +280,11 @@ Status SimulatedNode::StartList(tpm::Tpm& tpm) {
 Status SimulatedNode::Reboot(tpm::Tpm& tpm, const SwtpmControl& control) {
   binary_.reset();
   ascii_.reset();
+  // The machine goes down: its list goes with it before the TPM is reset, so an observer never
+  // sees the old list against a reset TPM (nobody could, on a real machine).
+  if (Status s = env_.WriteFileAtomically(ListPath(), ""); !s) return s;
+  if (Status s = env_.WriteFileAtomically(AsciiPath(), ""); !s) return s;
+  settings_.entries = 0;
   if (Status s = SwtpmInit(control); !s) return s;
   if (Status s = tpm.Reconnect(); !s) return s;
   ++settings_.boot;
