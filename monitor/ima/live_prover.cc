@@ -156,9 +156,15 @@ Result<PollResult> LiveProver::Poll() {
     r.new_epoch = true;
     r.epoch_reason = sync->reason;
   } else if (sync->change == LogTail::Change::kRewritten) {
-    ResetEpoch();
-    rewrite_undecided_ = true;
-    rewrite_reason_ = sync->reason;
+    if (untrusted_) {
+      // Only a list that is visibly new (shorter, another boot_aggregate) ends an untrusted
+      // epoch: a tampered list put back as it was is still the list that failed.
+      entries_ = 0;
+    } else {
+      ResetEpoch();
+      rewrite_undecided_ = true;
+      rewrite_reason_ = sync->reason;
+    }
   }
   auto fill = [&]() -> Result<PollResult> {
     r.epoch = tail_->epoch();

@@ -164,6 +164,13 @@ TEST_F(LiveTest, AnEditedEntryIsAMismatchAtTheNextPoll) {
   r = Poll();
   EXPECT_TRUE(r.untrusted);
   EXPECT_FALSE(r.newly_proved);
+  // Putting the byte back does not make the epoch trusted again.
+  Run({.scenario = "tamper-edit", .edit_index = 17});
+  r = Poll();
+  EXPECT_TRUE(r.untrusted);
+  EXPECT_FALSE(r.new_epoch);
+  EXPECT_FALSE(r.newly_proved);
+  EXPECT_EQ(r.entries, 66u);
   // The next boot is trusted again.
   Run({.scenario = "reboot", .entries = 4});
   r = Poll();
