@@ -25,6 +25,7 @@ struct SimulateArgs {
   std::optional<uint64_t> entries;
   uint64_t burst = 0;
   unsigned interval_ms = 0;
+  double rate = 0;
   uint64_t seed = 1;
   std::optional<uint64_t> edit_index;
   std::string path;
@@ -56,6 +57,7 @@ int RunScenario(const SimulateArgs& a) {
                               .entries = a.entries,
                               .burst = a.burst,
                               .interval = std::chrono::milliseconds(a.interval_ms),
+                              .rate = a.rate,
                               .seed = a.seed,
                               .edit_index = a.edit_index,
                               .path = a.path,
@@ -108,6 +110,9 @@ const CommandRegistration kSimulate("simulate", [](CLI::App& root, int& exit_cod
   run->add_option("--entries", a->entries, "Entries to append (normal: 100; others: 1; after reboot: 0)");
   run->add_option("--burst", a->burst, "Entries per TPM connection (default: all at once)");
   run->add_option("--interval-ms", a->interval_ms, "Pause between bursts");
+  run->add_option("--rate", a->rate,
+                  "Entries per second within a burst (default: as fast as the TPM extends)")
+      ->check(CLI::NonNegativeNumber);
   run->add_option("--seed", a->seed, "Varies names and digests of unknown executables and forged entries");
   run->add_option("--entry", a->edit_index, "tamper-edit: index of the entry to edit (default: the last)");
   run->add_option("--path", a->path, "drift, unknown-exec, violation, tamper-append: the file");

@@ -165,6 +165,9 @@ Result<ScenarioReport> RunScenario(Env& env, const std::string& root, const Scen
                                         .algo = s.ima_hash,
                                         .violation = true};
       }
+      if (o.rate > 0 && done > 0) {
+        std::this_thread::sleep_for(std::chrono::duration<double>(1.0 / o.rate));
+      }
       if (Status st = node.Measure(**tpm, record); !st) return st.error();
       ++report.appended;
       ++report.extended;

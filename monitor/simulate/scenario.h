@@ -33,6 +33,7 @@ struct ScenarioOptions {
   std::optional<uint64_t> entries;        // default: 100 for normal, 1 for the others, 0 after a reboot
   uint64_t burst = 0;                     // entries per TPM connection; 0: all in one
   std::chrono::milliseconds interval{0};  // pause between bursts
+  double rate = 0;                        // entries per second within a burst; 0: as fast as possible
   uint64_t seed = 1;
   std::optional<uint64_t> edit_index;  // tamper-edit: the entry (default: the last)
   std::string path;                    // drift / violation / unknown-exec: the file (default: per scenario)

@@ -186,7 +186,9 @@ TEST_F(SimulatorCliTest, FollowPrintsProvedRangesEpochsAndMismatchesUntilSigterm
 
 TEST_F(SimulatorCliTest, FollowWithoutMismatchExitsZeroOnSigterm) {
   Follower follow(FollowArgs());
-  Run("normal", {"--entries", "40"});
+  const auto start = std::chrono::steady_clock::now();
+  Run("normal", {"--entries", "40", "--rate", "400"});
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(95));
   ASSERT_TRUE(follow.WaitFor([](const auto& j) { return j["event"] == "proved" && j["last"] == 40; }));
   EXPECT_EQ(follow.Stop(), 0);
 }
