@@ -181,7 +181,8 @@ class PosixEnv final : public Env {
     }
     return FileStatus{.type = TypeOf(st.st_mode),
                       .size = static_cast<uint64_t>(st.st_size),
-                      .device = static_cast<uint64_t>(st.st_dev)};
+                      .device = static_cast<uint64_t>(st.st_dev),
+                      .inode = static_cast<uint64_t>(st.st_ino)};
   }
 
   Result<std::string> ReadLink(const std::string& path) override {

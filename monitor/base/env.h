@@ -53,6 +53,7 @@ struct FileStatus {
   FileType type = FileType::kOther;
   uint64_t size = 0;
   uint64_t device = 0;  // st_dev: walkers use it to stay on one file system
+  uint64_t inode = 0;   // st_ino: a tailing reader notices a file replaced under its path
 };
 
 class Env {

@@ -1,12 +1,18 @@
 // imawatch verify: replays a measurement list and proves it against PCR values.
 #include "monitor/ima/verify.h"
 
+#include <csignal>
 #include <iostream>
+#include <thread>
 
 #include "monitor/cli/command.h"
+#include "monitor/cli/follow.h"
 #include "monitor/cli/list_options.h"
 #include "monitor/ima/json.h"
+#include "monitor/ima/log_tail.h"
 #include "monitor/tpm/event_log.h"
+#include "monitor/tpm/live_pcr_reader.h"
+#include "monitor/tpm/tpm.h"
 
 namespace imawatch::cli {
 namespace {
@@ -20,9 +26,14 @@ struct VerifyArgs {
   bool json = false;
   unsigned threads = 0;
   ListOptions list;
+  std::string securityfs;
+  std::string tcti;
+  bool follow = false;
+  unsigned interval_ms = 1000;
 };
 
-void PrintText(const ima::VerifyReport& r) {
+// never_extended: entries the TPM never received (verify --securityfs), which overrule a proof.
+void PrintText(const ima::VerifyReport& r, const std::string& never_extended = "") {
   std::cout << "list: " << r.source << " (" << (r.ascii_input ? "ascii" : "binary") << ", " << r.entries
             << " entries, " << r.violations << " violations; templates:";
   for (const auto& [name, count] : r.templates) std::cout << " " << name << "=" << count;
@@ -60,7 +71,8 @@ void PrintText(const ima::VerifyReport& r) {
       }
     }
   }
-  if (r.verified()) {
+  if (!never_extended.empty()) std::cout << "MISMATCH: " << never_extended << "\n";
+  if (r.verified() && never_extended.empty()) {
     std::cout << "result: VERIFIED (" << r.proved_entries() << " of " << r.entries << " entries proved";
     if (r.proved_entries() < r.entries) std::cout << "; the rest were appended after the PCRs were read";
     std::cout << ")\n";
@@ -69,9 +81,91 @@ void PrintText(const ima::VerifyReport& r) {
   }
 }
 
+// The reading of every PCR IMA may use, in every active bank: IMA PCRs first, each PCR's
+// banks in one command (see ReadPcrsPerIndex), then the others.
+Result<ima::PcrValues> ReadTpm(const std::string& tcti, const std::vector<uint32_t>& ima_pcrs) {
+  auto tpm = tpm::Tpm::Open(tcti);
+  if (!tpm) return tpm.error();
+  auto banks = (*tpm)->ActiveBanks();
+  if (!banks) return banks.error();
+  auto reading = tpm::ReadPcrsPerIndex(**tpm, *banks, ima_pcrs);
+  if (!reading) return reading.error();
+  std::vector<uint32_t> rest;
+  for (uint32_t i = 0; i <= ima::kMaxPcrIndex; ++i) {
+    if (std::find(ima_pcrs.begin(), ima_pcrs.end(), i) == ima_pcrs.end()) rest.push_back(i);
+  }
+  auto others = tpm::ReadPcrsPerIndex(**tpm, *banks, rest);
+  if (!others) return others.error();
+  reading->AddMissing(*others);
+  return reading;
+}
+
+// One shot against the TPM. The PCRs are read before the list, so the list covers them (the
+// kernel appends before it extends). Entries they do not cover get new readings for up to a
+// second (the kernel may have been extending one of them); entries that were in the list
+// before a later reading and stay uncovered were never extended.
+int RunSecurityfs(const VerifyArgs& args, const std::vector<ima::HashAlgo>& banks) {
+  ima::VerifyOptions options{
+      .banks = banks, .ima_pcrs = args.ima_pcrs, .threads = args.threads, .reader = args.list.reader()};
+  const std::string path = ima::LogTail::ListPath(args.securityfs);
+  std::optional<ima::VerifyReport> report;
+  std::string never_extended;
+  uint64_t listed_first = 0;  // entries in the list before the second reading was taken
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (int attempt = 0;; ++attempt) {
+    auto reading = ReadTpm(args.tcti, args.ima_pcrs);
+    if (!reading) return ReportInputError("verify", reading.error());
+    auto verified = ima::VerifyMeasurementList(Env::Default(), path, *reading, options);
+    if (!verified) return ReportInputError("verify", verified.error());
+    report = std::move(*verified);
+    if (attempt == 0) listed_first = report->entries;
+    if (!report->verified() || report->proved_entries() >= report->entries) break;
+    if (attempt > 0 && report->proved_entries() >= listed_first) break;
+    if (std::chrono::steady_clock::now() >= give_up) {
+      never_extended = "entries " + std::to_string(report->proved_entries()) + ".." +
+                       std::to_string(listed_first - 1) +
+                       " were in the list before the PCRs were read again, and readings for 1 s do not cover "
+                       "them: appended without extending the TPM";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (args.json) {
+    auto j = ima::VerifyReportToJson(*report);
+    if (!never_extended.empty()) {
+      j["verified"] = false;
+      j["never_extended"] = never_extended;
+    }
+    std::cout << j.dump(2) << "\n";
+  } else {
+    PrintText(*report, never_extended);
+  }
+  return report->verified() && never_extended.empty() ? kExitOk : kExitFailed;
+}
+
 int Run(const VerifyArgs& args) {
   auto banks = ParseBanks(args.banks);
   if (!banks) return ReportInputError("verify", banks.error());
+  const bool live = !args.securityfs.empty() || !args.tcti.empty();
+  if (live) {
+    if (args.securityfs.empty() || args.tcti.empty() || !args.log.empty() || !args.pcrs.empty()) {
+      return ReportInputError("verify", InvalidInput("give --securityfs with --tcti, or --log with --pcrs"));
+    }
+    if (args.follow) {
+      return Follow({.securityfs = args.securityfs,
+                     .tcti = args.tcti,
+                     .banks = *banks,
+                     .ima_pcrs = args.ima_pcrs,
+                     .interval = std::chrono::milliseconds(args.interval_ms),
+                     .json = args.json,
+                     .reader = args.list.reader()});
+    }
+    return RunSecurityfs(args, *banks);
+  }
+  if (args.log.empty() || args.pcrs.empty() || args.follow) {
+    return ReportInputError(
+        "verify", InvalidInput("give --log with --pcrs, or --securityfs with --tcti (and --follow)"));
+  }
   auto reading = ima::LoadPcrValues(Env::Default(), args.pcrs);
   if (!reading) return ReportInputError("verify", reading.error());
   if (!args.event_log.empty()) {
@@ -99,13 +193,11 @@ const CommandRegistration kVerify("verify", [](CLI::App& root, int& exit_code) {
       "error.\nPCRs read while the kernel still appends prove a prefix of the list: the entries after it are "
       "reported as not yet covered.");
   cmd->add_option("--log", args->log,
-                  "binary_runtime_measurements[_<bank>] or ascii_runtime_measurements (format detected)")
-      ->required();
+                  "binary_runtime_measurements[_<bank>] or ascii_runtime_measurements (format detected)");
   cmd->add_option(
-         "--pcrs", args->pcrs,
-         "PCR values: bank:pcr:hex lines, tpm2_pcrread output, tsspcrread output, or a directory laid "
-         "out like /sys/class/tpm/tpm0 (pcr-<bank>/<n>)")
-      ->required();
+      "--pcrs", args->pcrs,
+      "PCR values: bank:pcr:hex lines, tpm2_pcrread output, tsspcrread output, or a directory laid "
+      "out like /sys/class/tpm/tpm0 (pcr-<bank>/<n>)");
   cmd->add_option(
       "--event-log", args->event_log,
       "Firmware event log (binary_bios_measurements): PCRs it replays fill in values --pcrs lacks, "
@@ -118,7 +210,16 @@ const CommandRegistration kVerify("verify", [](CLI::App& root, int& exit_code) {
       ->delimiter(',')
       ->check(CLI::Range(0, 23));
   cmd->add_option("--threads", args->threads, "Hashing threads (default: one per CPU)");
-  cmd->add_flag("--json", args->json, "Print the report as JSON");
+  cmd->add_flag("--json", args->json, "Print the report as JSON (with --follow: one JSON object per line)");
+  cmd->add_option("--securityfs", args->securityfs,
+                  "Instead of --log/--pcrs: a securityfs root (/sys/kernel/security or a directory laid out "
+                  "like it), proved against the TPM at --tcti");
+  cmd->add_option("--tcti", args->tcti, "The TPM, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321");
+  cmd->add_flag("--follow", args->follow,
+                "With --securityfs: keep proving the list as it grows; print each newly proved range, every "
+                "mismatch and boot epoch; stop on SIGINT/SIGTERM (exit 1 if a mismatch was seen)");
+  cmd->add_option("--interval", args->interval_ms, "--follow: milliseconds between polls")
+      ->check(CLI::Range(1u, 3600000u));
   AddListOptions(cmd, args->list);
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });
 });

@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +82,23 @@ int Connect(uint16_t port) {
   return fd;
 }
 
+int ConnectUnix(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    close(fd);
+    return -1;
+  }
+  std::copy(path.begin(), path.end(), addr.sun_path);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 std::string LogTail(const std::string& path) {
   try {
     std::string log = ReadFileOrDie(path);
@@ -92,12 +110,12 @@ std::string LogTail(const std::string& path) {
 
 }  // namespace
 
-SwTpm::SwTpm() {
+SwTpm::SwTpm(SwTpmTransport transport) : transport_(transport) {
   dir_ = MakeTempDir("swtpm");
   state_dir_ = dir_ + "/state";
   log_path_ = dir_ + "/swtpm.log";
   if (mkdir(state_dir_.c_str(), 0700) != 0) throw std::runtime_error("cannot create " + state_dir_);
-  port_ = FindPortPair();
+  if (transport_ == SwTpmTransport::kTcp) port_ = FindPortPair();
   Start();
 }
 
@@ -107,23 +125,34 @@ SwTpm::~SwTpm() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-std::string SwTpm::Tcti() const { return "swtpm:host=127.0.0.1,port=" + std::to_string(port_); }
+std::string SwTpm::Tcti() const {
+  if (transport_ == SwTpmTransport::kUnixSocket) return "swtpm:path=" + socket_path();
+  return "swtpm:host=127.0.0.1,port=" + std::to_string(port_);
+}
 
 void SwTpm::Start() {
   const auto deadline = Clock::now() + kStartTimeout;
   // A restart may find the ports briefly held by the killed instance's connections: retry.
   while (true) {
-    std::vector<std::string> argv = {"swtpm",
-                                     "socket",
-                                     "--tpm2",
-                                     "--server",
-                                     "type=tcp,port=" + std::to_string(port_) + ",bindaddr=127.0.0.1",
-                                     "--ctrl",
-                                     "type=tcp,port=" + std::to_string(ctrl_port()) + ",bindaddr=127.0.0.1",
-                                     "--tpmstate",
-                                     "dir=" + state_dir_,
-                                     "--flags",
-                                     "not-need-init,startup-clear"};
+    const bool unix_socket = transport_ == SwTpmTransport::kUnixSocket;
+    if (unix_socket) {
+      unlink(socket_path().c_str());
+      unlink(ctrl_socket_path().c_str());
+    }
+    std::vector<std::string> argv = {
+        "swtpm",
+        "socket",
+        "--tpm2",
+        "--server",
+        unix_socket ? "type=unixio,path=" + socket_path()
+                    : "type=tcp,port=" + std::to_string(port_) + ",bindaddr=127.0.0.1",
+        "--ctrl",
+        unix_socket ? "type=unixio,path=" + ctrl_socket_path()
+                    : "type=tcp,port=" + std::to_string(ctrl_port()) + ",bindaddr=127.0.0.1",
+        "--tpmstate",
+        "dir=" + state_dir_,
+        "--flags",
+        "not-need-init,startup-clear"};
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -143,7 +172,7 @@ void SwTpm::Start() {
         pid_ = -1;
         break;
       }
-      if (int fd = Connect(port_); fd >= 0) {
+      if (int fd = unix_socket ? ConnectUnix(socket_path()) : Connect(port_); fd >= 0) {
         close(fd);
         return;
       }
@@ -188,11 +217,14 @@ void SwTpm::Restart() {
 }
 
 void SwTpm::PowerCycle() {
-  CommandResult init = RunCommand({"swtpm_ioctl", "--tcp", "127.0.0.1:" + std::to_string(ctrl_port()), "-i"});
+  const bool unix_socket = transport_ == SwTpmTransport::kUnixSocket;
+  CommandResult init =
+      unix_socket ? RunCommand({"swtpm_ioctl", "--unix", ctrl_socket_path(), "-i"})
+                  : RunCommand({"swtpm_ioctl", "--tcp", "127.0.0.1:" + std::to_string(ctrl_port()), "-i"});
   if (init.exit_code != 0) throw std::runtime_error("swtpm_ioctl -i failed: " + init.err);
   // TPM2_Startup(TPM_SU_CLEAR): tag TPM_ST_NO_SESSIONS, size 12, command code 0x144, su 0.
   const std::array<uint8_t, 12> startup = {0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0};
-  int fd = Connect(port_);
+  int fd = unix_socket ? ConnectUnix(socket_path()) : Connect(port_);
   if (fd < 0) throw std::runtime_error("cannot connect to swtpm for Startup");
   std::array<uint8_t, 10> response{};
   bool sent = send(fd, startup.data(), startup.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(startup.size());

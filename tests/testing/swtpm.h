@@ -10,17 +10,27 @@
 
 namespace imawatch::testing {
 
+enum class SwTpmTransport {
+  kTcp,  // loopback ports P (data) and P+1 (control)
+  // Unix sockets <dir>/tpm.sock and <dir>/tpm.sock.ctrl. tcti-swtpm opens a connection per
+  // command: tests that send thousands of commands use this to leave no TIME_WAIT ports behind.
+  kUnixSocket,
+};
+
 class SwTpm {
  public:
   // Starts swtpm and waits until it accepts connections; throws std::runtime_error.
-  SwTpm();
+  explicit SwTpm(SwTpmTransport transport = SwTpmTransport::kTcp);
   // Stops swtpm and removes its state.
   ~SwTpm();
   SwTpm(const SwTpm&) = delete;
   SwTpm& operator=(const SwTpm&) = delete;
 
-  // "swtpm:host=127.0.0.1,port=P", the TCTI string tpm::Tpm::Open takes.
+  // "swtpm:host=127.0.0.1,port=P" (or "swtpm:path=S"), the TCTI string tpm::Tpm::Open takes.
   std::string Tcti() const;
+  // Unix transport: the sockets.
+  std::string socket_path() const { return dir_ + "/tpm.sock"; }
+  std::string ctrl_socket_path() const { return socket_path() + ".ctrl"; }
   uint16_t port() const { return port_; }
   uint16_t ctrl_port() const { return static_cast<uint16_t>(port_ + 1); }
   const std::string& state_dir() const { return state_dir_; }
@@ -41,6 +51,7 @@ class SwTpm {
   std::string dir_;
   std::string state_dir_;
   std::string log_path_;
+  SwTpmTransport transport_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
 };
