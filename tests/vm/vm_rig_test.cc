@@ -92,8 +92,9 @@ CommandResult Imawatch(std::vector<std::string> args) {
 
 // The banks the guest's TPM quoted: every active one (attest quotes all by default).
 std::set<std::string> QuotedBanks() {
+  const json bundle = GuestJson("evidence.json");  // outlives the loop: items() refers to it
   std::set<std::string> banks;
-  for (const auto& [bank, pcrs] : GuestJson("evidence.json")["pcrs"].items()) banks.insert(bank);
+  for (const auto& [bank, pcrs] : bundle["pcrs"].items()) banks.insert(bank);
   return banks;
 }
 
