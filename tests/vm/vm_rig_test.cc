@@ -58,23 +58,18 @@ const Rig& TheRig() {
   return rig;
 }
 
-// Boots (once) and fails the test when the rig could not run; false then.
-bool RigRan() {
-#ifdef IMAWATCH_SANITIZED
-  return false;
-#else
-  const Rig& rig = TheRig();
-  EXPECT_EQ(rig.run.exit_code, 0) << "tests/vm/run-rig failed; its log:\n"
-                                  << rig.run.err << "\nserial console: " << rig.out << "/console.txt";
-  return rig.run.exit_code == 0;
-#endif
-}
-
 #ifdef IMAWATCH_SANITIZED
 #define REQUIRE_RIG()                                                                                     \
   GTEST_SKIP() << "sanitizer build: the VM rig runs in the RelWithDebInfo build (build/); an ASan/UBSan " \
                   "imawatch in a TCG guest would only be slower, not check anything more"
 #else
+// Boots (once) and fails the test when the rig could not run; false then.
+bool RigRan() {
+  const Rig& rig = TheRig();
+  EXPECT_EQ(rig.run.exit_code, 0) << "tests/vm/run-rig failed; its log:\n"
+                                  << rig.run.err << "\nserial console: " << rig.out << "/console.txt";
+  return rig.run.exit_code == 0;
+}
 #define REQUIRE_RIG() \
   if (!RigRan()) return
 #endif
