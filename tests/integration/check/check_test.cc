@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -38,7 +39,9 @@ std::vector<uint8_t> Sha256(const std::string& content) {
 struct BuiltList {
   std::string list, pcrs;
 };
-BuiltList MeasureNode(const TestNode& node, const std::map<std::string, Owner>& owners = {}) {
+// after_reading: entries appended after the PCRs were read (the reading does not cover them).
+BuiltList MeasureNode(const TestNode& node, const std::map<std::string, Owner>& owners = {},
+                      const std::function<void(imawatch::testing::ImaLogBuilder&)>& after_reading = {}) {
   std::string dir = imawatch::testing::MakeTempDir("check");
   BuiltList out{dir + "/binary_runtime_measurements", dir + "/pcrs.txt"};
   imawatch::testing::ImaLogBuilder builder(out.list,
@@ -58,8 +61,9 @@ BuiltList MeasureNode(const TestNode& node, const std::map<std::string, Owner>& 
                             .gid = o.gid,
                             .mode = static_cast<uint16_t>(0100000 | o.mode)});
   }
-  builder.Finish();
   imawatch::testing::WriteTextFile(out.pcrs, imawatch::testing::PcrsText(builder.pcrs()));
+  if (after_reading) after_reading(builder);
+  builder.Finish();
   return out;
 }
 
@@ -247,6 +251,65 @@ TEST(CheckCommand, BadInputExitsTwoWithPosition) {
   CommandResult no_pcrs = RunCommand({imawatch::testing::ImawatchBinary(), "check", "--benchmark",
                                       "cis-kubernetes-v1.7.1", "--log", list.list});
   EXPECT_EQ(no_pcrs.exit_code, 2);
+}
+
+TEST(CheckCommand, EntriesAfterTheProvedPrefixAreNotEvidence) {
+  TestNode node;
+  // The reading covers the compliant measurements; config.yaml is then edited and measured
+  // again, but that entry is not proved: the verdict must not rest on it (no fail) and the file
+  // no longer matches its proved measurement (no pass).
+  std::string edited = node.Read(kConfig);
+  edited.replace(edited.find("enabled: false"), 14, "enabled: true");
+  BuiltList list = MeasureNode(node, {}, [&](imawatch::testing::ImaLogBuilder& builder) {
+    builder.AddMeasurement({.path = kConfig, .digest = Sha256(edited), .mode = 0100600});
+  });
+  node.Write(kConfig, edited);
+
+  json j = CheckJson(node, list);
+  EXPECT_TRUE(j["proof"]["verified"].get<bool>());
+  EXPECT_EQ(j["proof"]["proved_entries"].get<uint64_t>() + 1, j["proof"]["entries"].get<uint64_t>());
+  const json& anonymous = ResultOf(j, "4.2.1");
+  EXPECT_EQ(anonymous["result"], "error") << anonymous.dump(2);
+  EXPECT_NE(anonymous["reason"].get<std::string>().find("content no longer matches the attested digest"),
+            std::string::npos);
+  for (const json& e : anonymous["evidence"]) {
+    EXPECT_LT(e["entry_index"].get<uint64_t>(), j["proof"]["proved_entries"].get<uint64_t>());
+  }
+}
+
+TEST(CheckCommand, UbuntuProfileKeepsManualRecommendationsAndExitMatchesVerdicts) {
+  TestNode node;
+  BuiltList list = MeasureNode(node);
+  std::vector<std::string> argv = {imawatch::testing::ImawatchBinary(),
+                                   "check",
+                                   "--benchmark",
+                                   "cis-ubuntu-20.04-v2.0.1",
+                                   "--benchmarks-dir",
+                                   imawatch::testing::SourceDir() + "/benchmarks",
+                                   "--log",
+                                   list.list,
+                                   "--pcrs",
+                                   list.pcrs,
+                                   "--root",
+                                   node.root(),
+                                   "--profile",
+                                   "level1-server",
+                                   "--measures-module-loads",
+                                   "--json"};
+  CommandResult r = RunCommand(argv);
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  json j = json::parse(r.out);
+  ASSERT_FALSE(j["results"].empty());
+  for (const json& rec : j["results"]) {
+    EXPECT_NE(std::find(rec["profiles"].begin(), rec["profiles"].end(), "level1-server"),
+              rec["profiles"].end());
+  }
+  EXPECT_GT(j["overall"]["manual"].get<int>(), 0);
+  EXPECT_GT(j["overall"]["pass"].get<int>(), 0);
+  const int non_compliant = j["overall"]["fail"].get<int>() + j["overall"]["error"].get<int>();
+  EXPECT_EQ(r.exit_code, non_compliant > 0 ? 1 : 0);
+  EXPECT_EQ(j["compliant"].get<bool>(), non_compliant == 0);
+  EXPECT_EQ(j["results"].size(), static_cast<size_t>(j["overall"]["total"].get<int>()));
 }
 
 }  // namespace
