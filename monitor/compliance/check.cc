@@ -220,24 +220,29 @@ Result<CheckOutcome> RunCheck(Env& env, const Benchmark& full_benchmark, const C
   Evaluator evaluator(env, in.root, have_lookup ? &lookup : nullptr);
   out.report = evaluator.Evaluate(benchmark, evidence);
 
-  if (!out.verified) {
-    const std::string reason = std::string(kListNotVerified) + ": " + out.not_verified_reason;
-    for (RecommendationResult& r : out.report.results) {
-      const Recommendation* rec = benchmark.Find(r.id);
-      if (!rec || !NeedsImaEvidence(*rec)) continue;
-      r.verdict = Verdict::kError;
-      r.reason = reason;
-      for (CheckResult& c : r.checks) {
-        if (c.kind == CheckKind::kManual) continue;
-        c.verdict = Verdict::kError;
-        c.found.clear();
-        c.message = reason;
-        c.evidence.clear();
-      }
-    }
-    Score(benchmark, out.report);
-  }
+  if (!out.verified) MarkListNotVerified(benchmark, out.not_verified_reason, out);
   return out;
+}
+
+void MarkListNotVerified(const Benchmark& benchmark, const std::string& why, CheckOutcome& out) {
+  out.verified = false;
+  out.not_verified_reason = why;
+  out.proved_entries = 0;
+  const std::string reason = std::string(kListNotVerified) + ": " + why;
+  for (RecommendationResult& r : out.report.results) {
+    const Recommendation* rec = benchmark.Find(r.id);
+    if (!rec || !NeedsImaEvidence(*rec)) continue;
+    r.verdict = Verdict::kError;
+    r.reason = reason;
+    for (CheckResult& c : r.checks) {
+      if (c.kind == CheckKind::kManual) continue;
+      c.verdict = Verdict::kError;
+      c.found.clear();
+      c.message = reason;
+      c.evidence.clear();
+    }
+  }
+  Score(benchmark, out.report);
 }
 
 }  // namespace imawatch::compliance

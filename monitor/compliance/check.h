@@ -74,6 +74,12 @@ Benchmark FilterBenchmark(const Benchmark& benchmark, std::optional<int> max_lev
 // verify is an outcome (verified = false), not an error.
 Result<CheckOutcome> RunCheck(Env& env, const Benchmark& benchmark, const CheckInputs& inputs);
 
+// Withdraws the evidence of an outcome found untrustworthy after the fact (e.g. entries the TPM
+// never received, seen by a later reading): every recommendation that needs IMA evidence becomes
+// `error` with "measurement list not verified: <why>"; scores are recomputed. benchmark: the
+// one evaluated (FilterBenchmark of the original with the same filters).
+void MarkListNotVerified(const Benchmark& benchmark, const std::string& why, CheckOutcome& out);
+
 // Whether a recommendation with this result is compliant: only pass. fail and error (evidence
 // missing, drifted or unproved) are not; manual and not-applicable are not scored.
 bool IsNonCompliant(const RecommendationResult& result);

@@ -82,5 +82,28 @@ TEST(LiveCheck, ProvedAgainstTheTpmThenTamperedListIsNeverEvidence) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LiveCheck, EntryAppendedWithoutExtendingTheTpmWithdrawsTheEvidence) {
+  std::string dir = testing::MakeTempDir("livecheck");
+  ASSERT_EQ(Simulate(dir, {"init", "--template", "evm-sig"}).exit_code, 0);
+  ASSERT_EQ(Simulate(dir, {"run", "--scenario", "normal", "--entries", "30"}).exit_code, 0);
+  ASSERT_EQ(Simulate(dir, {"run", "--scenario", "tamper-append"}).exit_code, 0);
+
+  int exit_code = -1;
+  json j = Check(dir, exit_code);
+  EXPECT_EQ(exit_code, 1);
+  EXPECT_FALSE(j["proof"]["verified"].get<bool>());
+  EXPECT_EQ(j["proof"]["proved_entries"], 0);
+  EXPECT_NE(j["proof"]["reason"].get<std::string>().find("appended without extending the TPM"),
+            std::string::npos)
+      << j["proof"].dump(2);
+  EXPECT_EQ(j["overall"]["pass"], 0);
+  EXPECT_EQ(j["overall"]["fail"], 0);
+  for (const json& r : j["results"]) {
+    EXPECT_EQ(r["result"], "error") << r.dump(2);
+    EXPECT_TRUE(r["evidence"].empty());
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace imawatch
