@@ -75,7 +75,12 @@ void AllowListBuilder::Reserve(size_t entries, size_t text_bytes, ima::HashAlgo 
   if (auto code = layout::AlgoCode(likely_algo)) {
     s_->digest_bytes[*code].reserve(entries * ima::DigestSize(likely_algo));
     pairs_[*code].reserve(entries);
+    // Slot tables sized up front: growing a million-entry table by doubling rehashes it ~17
+    // times. `entries` is an upper estimate (text size / 64), so half-full tables at the
+    // estimate are at most as large as doubling would make them for the real count.
+    while (s_->digest_slots[*code].size() < entries) GrowDigestSlots(*code);
   }
+  while (s_->name_slots.size() < entries) GrowNameSlots();
 }
 
 Result<uint32_t> AllowListBuilder::InternText(std::string_view text) {

@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "monitor/cli/command.h"
+#include "monitor/tpm/live_pcr_reader.h"
+#include "monitor/tpm/tpm.h"
 
 namespace imawatch::cli {
 
@@ -40,6 +42,25 @@ Result<std::vector<ima::HashAlgo>> ParseBanks(const std::vector<std::string>& na
     }
   }
   return banks;
+}
+
+// The reading of every PCR IMA may use, in every active bank: IMA PCRs first, each PCR's
+// banks in one command (see ReadPcrsPerIndex), then the others.
+Result<ima::PcrValues> ReadTpmPcrs(const std::string& tcti, const std::vector<uint32_t>& ima_pcrs) {
+  auto tpm = tpm::Tpm::Open(tcti);
+  if (!tpm) return tpm.error();
+  auto banks = (*tpm)->ActiveBanks();
+  if (!banks) return banks.error();
+  auto reading = tpm::ReadPcrsPerIndex(**tpm, *banks, ima_pcrs);
+  if (!reading) return reading.error();
+  std::vector<uint32_t> rest;
+  for (uint32_t i = 0; i <= ima::kMaxPcrIndex; ++i) {
+    if (std::find(ima_pcrs.begin(), ima_pcrs.end(), i) == ima_pcrs.end()) rest.push_back(i);
+  }
+  auto others = tpm::ReadPcrsPerIndex(**tpm, *banks, rest);
+  if (!others) return others.error();
+  reading->AddMissing(*others);
+  return reading;
 }
 
 int ReportInputError(const std::string& command, const Error& error) {

@@ -11,8 +11,6 @@
 #include "monitor/ima/json.h"
 #include "monitor/ima/log_tail.h"
 #include "monitor/tpm/event_log.h"
-#include "monitor/tpm/live_pcr_reader.h"
-#include "monitor/tpm/tpm.h"
 
 namespace imawatch::cli {
 namespace {
@@ -81,25 +79,6 @@ void PrintText(const ima::VerifyReport& r, const std::string& never_extended = "
   }
 }
 
-// The reading of every PCR IMA may use, in every active bank: IMA PCRs first, each PCR's
-// banks in one command (see ReadPcrsPerIndex), then the others.
-Result<ima::PcrValues> ReadTpm(const std::string& tcti, const std::vector<uint32_t>& ima_pcrs) {
-  auto tpm = tpm::Tpm::Open(tcti);
-  if (!tpm) return tpm.error();
-  auto banks = (*tpm)->ActiveBanks();
-  if (!banks) return banks.error();
-  auto reading = tpm::ReadPcrsPerIndex(**tpm, *banks, ima_pcrs);
-  if (!reading) return reading.error();
-  std::vector<uint32_t> rest;
-  for (uint32_t i = 0; i <= ima::kMaxPcrIndex; ++i) {
-    if (std::find(ima_pcrs.begin(), ima_pcrs.end(), i) == ima_pcrs.end()) rest.push_back(i);
-  }
-  auto others = tpm::ReadPcrsPerIndex(**tpm, *banks, rest);
-  if (!others) return others.error();
-  reading->AddMissing(*others);
-  return reading;
-}
-
 // One shot against the TPM. The PCRs are read before the list, so the list covers them (the
 // kernel appends before it extends). Entries they do not cover get new readings for up to a
 // second (the kernel may have been extending one of them); entries that were in the list
@@ -113,7 +92,7 @@ int RunSecurityfs(const VerifyArgs& args, const std::vector<ima::HashAlgo>& bank
   uint64_t listed_first = 0;  // entries in the list before the second reading was taken
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   for (int attempt = 0;; ++attempt) {
-    auto reading = ReadTpm(args.tcti, args.ima_pcrs);
+    auto reading = ReadTpmPcrs(args.tcti, args.ima_pcrs);
     if (!reading) return ReportInputError("verify", reading.error());
     auto verified = ima::VerifyMeasurementList(Env::Default(), path, *reading, options);
     if (!verified) return ReportInputError("verify", verified.error());
