@@ -146,8 +146,7 @@ LiveProver::Evaluation LiveProver::Evaluate(const PcrValues& reading) {
   return ev;
 }
 
-Result<PollResult> LiveProver::Poll() {
-  PollResult r;
+Result<bool> LiveProver::SyncList(PollResult& r) {
   auto sync = tail_->Sync();
   if (!sync) return sync.error();
   if (sync->change == LogTail::Change::kNewEpoch) {
@@ -166,6 +165,12 @@ Result<PollResult> LiveProver::Poll() {
       rewrite_reason_ = sync->reason;
     }
   }
+  return sync->change != LogTail::Change::kNone;
+}
+
+Result<PollResult> LiveProver::Poll() {
+  PollResult r;
+  if (auto changed = SyncList(r); !changed) return changed.error();
   auto fill = [&]() -> Result<PollResult> {
     r.epoch = tail_->epoch();
     r.boot_aggregate = tail_->boot_aggregate();
@@ -248,6 +253,13 @@ Result<PollResult> LiveProver::Poll() {
                 " were in the list before the PCRs were read, and readings for " +
                 std::to_string(options_.extend_grace.count()) +
                 " ms after do not cover them: appended without extending the TPM";
+    }
+    if (problem && !rewrite_undecided_) {
+      // A reboot may have replaced the list while the PCRs were read: that reading belongs
+      // to the new boot and says nothing against the old list. The next poll proves the new one.
+      auto changed = SyncList(r);
+      if (!changed) return changed.error();
+      if (*changed) return fill();
     }
     if (problem) {
       if (rewrite_undecided_) problem = rewrite_reason_ + "; " + *problem;

@@ -81,6 +81,8 @@ class LiveProver {
  private:
   struct Evaluation;
   void ResetEpoch();
+  // Applies a replaced or rewritten list to the state; true when the list changed.
+  Result<bool> SyncList(PollResult& r);
   Status CatchUp(PollResult& r);
   Result<PcrValues> Read(std::vector<uint32_t>& indexes);
   Evaluation Evaluate(const PcrValues& reading);
