@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -87,6 +88,7 @@ class Importer {
     if (!doc.is_object()) return Fail("$", "a runtime policy is a JSON object");
     Json extra = Json::object();
     for (const auto& [key, value] : doc.items()) {
+      failed_key_ = key;
       std::string at = "$." + key;
       Status st;
       if (key == "digests") {
@@ -123,13 +125,18 @@ class Importer {
       }
       if (!st) return st.error();
     }
+    failed_key_.reset();
     if (!extra.empty()) b_.settings().keylime_extra = extra.dump();
     return b_.Build();
   }
 
+  // After Import failed: the top-level member it failed on, if it was one.
+  const std::optional<std::string>& failed_key() const { return failed_key_; }
+
  private:
   std::string source_;
   AllowListBuilder b_;
+  std::optional<std::string> failed_key_;
 };
 
 // JSON cannot hold names that are not UTF-8: such bytes come out as U+FFFD.
@@ -191,8 +198,12 @@ Error SyntaxError(const KeylimeSax::SyntaxError& e, const std::string& source,
 Result<AllowList> Finish(KeylimeSax& sax, AllowListBuilder builder, const std::string& source,
                          const std::function<TextPosition(size_t)>& locate) {
   if (sax.syntax_error()) return SyntaxError(*sax.syntax_error(), source, locate);
-  if (sax.error()) return *sax.error();
-  return Importer(source, std::move(builder)).Import(sax.members());
+  Importer importer(source, std::move(builder));
+  auto list = importer.Import(sax.members());
+  if (!sax.error()) return list;
+  // Both found errors: the one under the first key in sorted order, as the DOM walk found it.
+  if (!list.ok() && importer.failed_key() && *importer.failed_key() < sax.error_key()) return list;
+  return *sax.error();
 }
 
 // The whole document as a DOM: only for a policy that gives a name (or a digest map) twice,

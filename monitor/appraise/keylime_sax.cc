@@ -13,10 +13,20 @@ Error KeylimeSax::Fail(const std::string& path, const std::string& message) cons
 std::string KeylimeSax::NamePath() const { return MapPath() + "[" + Json(name_).dump() + "]"; }
 std::string KeylimeSax::DigestPath() const { return NamePath() + "[" + std::to_string(index_) + "]"; }
 
+void KeylimeSax::SetError(Error error) {
+  // The first error in key order: the importer walked the DOM's std::map of members, and each
+  // map's names, in sorted order.
+  std::pair<std::string, std::string> at{key_, section_ == Section::kDigestMap ? name_ : std::string()};
+  if (!error_ || at < error_at_) {
+    error_ = std::move(error);
+    error_at_ = std::move(at);
+  }
+}
+
 bool KeylimeSax::Scalar(Json value) {
-  if (Skipping()) return true;
+  if (root_failed_) return true;
   if (depth_ == 0) {
-    SetError(Fail("$", "a runtime policy is a JSON object"));
+    RootFailed();
   } else if (section_ == Section::kMember) {
     if (depth_ == 1) {
       members_[key_] = std::move(value);
@@ -25,16 +35,18 @@ bool KeylimeSax::Scalar(Json value) {
     }
   } else if (depth_ == 1) {
     SetError(Fail(MapPath(), "expected an object of name: [digests]"));
+  } else if (map_failed_ || name_failed_) {
+    // the rest of a failed map or name
   } else if (depth_ == 2) {
-    SetError(Fail(NamePath(), "expected an array of hex digests"));
-  } else {
-    SetError(Fail(DigestPath(), "expected a hex digest string"));
+    FailName(Fail(NamePath(), "expected an array of hex digests"));
+  } else if (depth_ == 3) {
+    FailName(Fail(DigestPath(), "expected a hex digest string"));
   }
   return true;
 }
 
 bool KeylimeSax::string(Json::string_t& value) {
-  if (!Skipping() && section_ == Section::kDigestMap && depth_ == 3) {
+  if (!root_failed_ && section_ == Section::kDigestMap && depth_ == 3 && !map_failed_ && !name_failed_) {
     Digest(value);
     return true;
   }
@@ -44,18 +56,23 @@ bool KeylimeSax::string(Json::string_t& value) {
 void KeylimeSax::Digest(const std::string& hex) {
   auto digest = ParseDigestText(hex);
   if (!digest) {
-    SetError(Fail(DigestPath(), digest.error().message()));
+    FailName(Fail(DigestPath(), digest.error().message()));
   } else if (Status st = b_.Add(kind_, name_, *digest); !st) {
-    SetError(Fail(DigestPath(), st.error().message()));
+    FailName(Fail(DigestPath(), st.error().message()));
   }
   ++index_;
 }
 
+void KeylimeSax::RootFailed() {
+  root_failed_ = true;
+  error_ = Fail("$", "a runtime policy is a JSON object");
+}
+
 bool KeylimeSax::Open(bool object) {
-  if (Skipping()) return true;
+  if (root_failed_) return true;
   const size_t depth = depth_++;
   if (depth == 0) {
-    if (!object) SetError(Fail("$", "a runtime policy is a JSON object"));
+    if (!object) RootFailed();
   } else if (section_ == Section::kMember) {
     if (depth == 1) {
       member_ = object ? Json::object() : Json::array();
@@ -64,22 +81,24 @@ bool KeylimeSax::Open(bool object) {
       open_.push_back(Put(object ? Json::object() : Json::array()));
     }
   } else if (depth == 1) {
+    map_failed_ = !object;
     if (!object) SetError(Fail(MapPath(), "expected an object of name: [digests]"));
+  } else if (map_failed_ || name_failed_) {
+    // inside a failed map or name
   } else if (depth == 2) {
     if (object) {
-      SetError(Fail(NamePath(), "expected an array of hex digests"));
+      FailName(Fail(NamePath(), "expected an array of hex digests"));
     } else {
       index_ = 0;
-      names_before_ = b_.name_count();
     }
-  } else {
-    SetError(Fail(DigestPath(), "expected a hex digest string"));
+  } else if (depth == 3) {
+    FailName(Fail(DigestPath(), "expected a hex digest string"));
   }
   return true;
 }
 
 bool KeylimeSax::Close() {
-  if (Skipping()) return true;
+  if (root_failed_) return true;
   const size_t depth = --depth_;
   if (depth == 0) return true;
   if (section_ == Section::kMember) {
@@ -91,15 +110,17 @@ bool KeylimeSax::Close() {
     }
     return true;
   }
-  if (depth == 2) return EndName();
+  if (depth == 2 && !map_failed_) return EndName();
   return true;
 }
 
 bool KeylimeSax::EndName() {
-  if (index_ == 0) {
+  // A name without digests, or one that failed, is still interned, so that a name given twice
+  // is seen by the name count.
+  if (index_ == 0 || name_failed_) {
     if (Status st = b_.AddTags(kind_, name_, {}); !st) {
-      SetError(Fail(NamePath(), st.error().message()));
-      return true;
+      if (!name_failed_) SetError(Fail(NamePath(), st.error().message()));
+      return true;  // an empty or overlong name is never interned
     }
   }
   if (b_.name_count() != names_before_ + 1) {
@@ -110,7 +131,7 @@ bool KeylimeSax::EndName() {
 }
 
 bool KeylimeSax::key(Json::string_t& key) {
-  if (Skipping()) return true;
+  if (root_failed_) return true;
   if (depth_ == 1) {
     key_ = key;
     uint8_t bit = 0;
@@ -132,11 +153,16 @@ bool KeylimeSax::key(Json::string_t& key) {
     } else {
       maps_seen_ |= bit;
       section_ = Section::kDigestMap;
+      map_failed_ = false;
+      name_.clear();
     }
-  } else if (section_ == Section::kDigestMap) {
-    name_ = key;
-  } else {
+  } else if (section_ == Section::kMember) {
     member_key_ = key;
+  } else if (depth_ == 2 && !map_failed_) {
+    name_ = key;
+    name_failed_ = false;
+    index_ = 0;
+    names_before_ = b_.name_count();
   }
   return true;
 }

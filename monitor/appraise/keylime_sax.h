@@ -3,8 +3,9 @@
 // policy with a million paths never exists as a DOM; every other top-level member ("excludes",
 // "ima", "meta", "release", ...) is small and is kept as a DOM in members() for the importer.
 //
-// After a content error (the first is kept) the rest of the document is still parsed, so a
-// syntax error anywhere wins, as when the whole document was parsed first. A name given twice
+// After a content error the rest of the document is still parsed, so a syntax error anywhere
+// wins, as when the whole document was parsed first; of several content errors the one first
+// in sorted key order is kept, as when the DOM's members were checked in order. A name given twice
 // in a digest map, or a digest map given twice, is only flagged (saw_duplicate()): JSON keeps
 // the last of duplicate keys, which a stream that has already added the first cannot undo.
 #pragma once
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "monitor/appraise/allow_list_builder.h"
@@ -39,6 +41,8 @@ class KeylimeSax {
 
   const std::optional<SyntaxError>& syntax_error() const { return syntax_error_; }
   const std::optional<Error>& error() const { return error_; }
+  // The top-level key error() was found under.
+  const std::string& error_key() const { return error_at_.first; }
   bool saw_duplicate() const { return duplicate_; }
   // The top-level members other than the digest maps, by name (the last of duplicates).
   Json& members() { return members_; }
@@ -63,10 +67,12 @@ class KeylimeSax {
  private:
   enum class Section { kNone, kMember, kDigestMap };
 
-  bool Skipping() const { return error_.has_value(); }
-  void SetError(Error error) {
-    if (!error_) error_ = std::move(error);
+  void SetError(Error error);
+  void FailName(Error error) {
+    name_failed_ = true;
+    SetError(std::move(error));
   }
+  void RootFailed();
   bool Scalar(Json value);
   bool Open(bool object);
   bool Close();
@@ -81,6 +87,8 @@ class KeylimeSax {
   std::string source_;
   std::optional<SyntaxError> syntax_error_;
   std::optional<Error> error_;
+  std::pair<std::string, std::string> error_at_;  // top-level key and name of error_
+  bool root_failed_ = false;                      // not an object: nothing else is checked
   bool duplicate_ = false;
 
   size_t depth_ = 0;  // open objects and arrays
@@ -91,7 +99,9 @@ class KeylimeSax {
   // A digest map: the name being read, its digests so far, the builder's name count before it.
   NameKind kind_ = NameKind::kFile;
   uint8_t maps_seen_ = 0;
+  bool map_failed_ = false;
   std::string name_;
+  bool name_failed_ = false;  // its first error is kept; the rest of the name is skipped
   size_t index_ = 0;
   size_t names_before_ = 0;
 
