@@ -69,6 +69,8 @@ size_t AllowListBuilder::entry_count() const {
   return n;
 }
 
+size_t AllowListBuilder::name_count() const { return s_->names.size(); }
+
 void AllowListBuilder::Reserve(size_t entries, size_t text_bytes, ima::HashAlgo likely_algo) {
   s_->text.reserve(std::min<size_t>(text_bytes, kMaxTableSize));
   s_->names.reserve(entries);

@@ -38,6 +38,7 @@ class AllowListBuilder {
 
   PolicySettings& settings() { return settings_; }
   size_t entry_count() const;
+  size_t name_count() const;
 
   // The builder is empty afterwards.
   Result<AllowList> Build();

@@ -1,11 +1,18 @@
 #include "monitor/appraise/keylime_policy.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <vector>
 
 #include "monitor/appraise/allow_list_builder.h"
+#include "monitor/appraise/chunked_input.h"
 #include "monitor/appraise/digest_text.h"
+#include "monitor/appraise/keylime_sax.h"
+#include "monitor/appraise/text_lines.h"
 
 namespace imawatch::appraise {
 namespace {
@@ -21,9 +28,12 @@ std::string Member(const std::string& path, const std::string& key) {
 }
 std::string Index(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
+// Checks and imports a parsed policy; KeylimeSax hands it the members other than the digest
+// maps, which it has already streamed into the builder.
 class Importer {
  public:
-  explicit Importer(std::string source) : source_(std::move(source)) {}
+  Importer(std::string source, AllowListBuilder builder)
+      : source_(std::move(source)), b_(std::move(builder)) {}
 
   Error Fail(const std::string& path, const std::string& message) const {
     return InvalidInput(path + ": " + message, {.source = source_});
@@ -78,6 +88,7 @@ class Importer {
     if (!doc.is_object()) return Fail("$", "a runtime policy is a JSON object");
     Json extra = Json::object();
     for (const auto& [key, value] : doc.items()) {
+      failed_key_ = key;
       std::string at = "$." + key;
       Status st;
       if (key == "digests") {
@@ -114,13 +125,18 @@ class Importer {
       }
       if (!st) return st.error();
     }
+    failed_key_.reset();
     if (!extra.empty()) b_.settings().keylime_extra = extra.dump();
     return b_.Build();
   }
 
+  // After Import failed: the top-level member it failed on, if it was one.
+  const std::optional<std::string>& failed_key() const { return failed_key_; }
+
  private:
   std::string source_;
   AllowListBuilder b_;
+  std::optional<std::string> failed_key_;
 };
 
 // JSON cannot hold names that are not UTF-8: such bytes come out as U+FFFD.
@@ -156,38 +172,102 @@ std::string DigestMapText(const AllowList& list, NameKind kind) {
   return out;
 }
 
-}  // namespace
-
-Result<AllowList> ParseKeylimePolicy(std::string_view json, const std::string& source) {
-  Json doc;
-  try {
-    doc = Json::parse(json);
-  } catch (const Json::parse_error& e) {
-    // e.byte is 1-based and points just past the offending character.
-    size_t offset = e.byte == 0 ? 0 : std::min<size_t>(e.byte - 1, json.size());
-    uint32_t line = 1, column = 1;
-    for (size_t i = 0; i < offset; ++i) {
-      if (json[i] == '\n') {
+// 1-based line and column after the text fed so far.
+struct TextPosition {
+  uint32_t line = 1;
+  uint32_t column = 1;
+  void Advance(std::string_view text) {
+    for (char c : text) {
+      if (c == '\n') {
         ++line;
         column = 1;
       } else {
         ++column;
       }
     }
+  }
+};
+
+Error SyntaxError(const KeylimeSax::SyntaxError& e, const std::string& source,
+                  const std::function<TextPosition(size_t)>& locate) {
+  if (!e.offset) return InvalidInput("invalid JSON: " + e.message, {.source = source});
+  TextPosition at = locate(*e.offset);
+  return InvalidInput("invalid JSON: " + e.message, {.source = source, .line = at.line, .column = at.column});
+}
+
+Result<AllowList> Finish(KeylimeSax& sax, AllowListBuilder builder, const std::string& source,
+                         const std::function<TextPosition(size_t)>& locate) {
+  if (sax.syntax_error()) return SyntaxError(*sax.syntax_error(), source, locate);
+  Importer importer(source, std::move(builder));
+  auto list = importer.Import(sax.members());
+  if (!sax.error()) return list;
+  // Both found errors: the one under the first key in sorted order, as the DOM walk found it.
+  if (!list.ok() && importer.failed_key() && *importer.failed_key() < sax.error_key()) return list;
+  return *sax.error();
+}
+
+// The whole document as a DOM: only for a policy that gives a name (or a digest map) twice,
+// where JSON keeps the last one and a stream has already added the first.
+Result<AllowList> ImportDom(std::string_view json, const std::string& source) {
+  Json doc;
+  try {
+    doc = Json::parse(json);
+  } catch (const Json::parse_error& e) {
+    // e.byte is 1-based and points just past the offending character.
+    size_t offset = e.byte == 0 ? 0 : std::min<size_t>(e.byte - 1, json.size());
+    TextPosition at;
+    at.Advance(json.substr(0, offset));
     std::string what = e.what();
     size_t colon = what.rfind(": ");
     return InvalidInput("invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)),
-                        {.source = source, .line = line, .column = column});
+                        {.source = source, .line = at.line, .column = at.column});
   } catch (const std::exception& e) {
     return InvalidInput(std::string("invalid JSON: ") + e.what(), {.source = source});
   }
-  return Importer(source).Import(doc);
+  return Importer(source, AllowListBuilder()).Import(doc);
+}
+
+}  // namespace
+
+Result<AllowList> ParseKeylimePolicy(std::string_view json, const std::string& source) {
+  AllowListBuilder builder;
+  builder.Reserve(json.size() / 64, json.size());
+  KeylimeSax sax(builder, source);
+  Json::sax_parse(json.begin(), json.end(), &sax);
+  if (sax.saw_duplicate()) return ImportDom(json, source);
+  return Finish(sax, std::move(builder), source, [&](size_t offset) {
+    TextPosition at;
+    at.Advance(json.substr(0, std::min(offset, json.size())));
+    return at;
+  });
 }
 
 Result<AllowList> LoadKeylimePolicy(Env& env, const std::string& path) {
-  auto text = env.ReadFile(path, kMaxKeylimePolicySize);
-  if (!text) return text.error();
-  return ParseKeylimePolicy(*text, path);
+  auto file = env.OpenForRead(path);
+  if (!file) return file.error();
+  AllowListBuilder builder;
+  ReserveForText(env, path, builder);
+  KeylimeSax sax(builder, path);
+  ChunkedInput input(**file, kMaxKeylimePolicySize);
+  Json::sax_parse(input.begin(), input.end(), &sax);
+  if (input.error()) return *input.error();
+  if (sax.saw_duplicate()) {
+    auto text = env.ReadFile(path, kMaxKeylimePolicySize);
+    if (!text) return text.error();
+    return ImportDom(*text, path);
+  }
+  return Finish(sax, std::move(builder), path, [&](size_t offset) {
+    // Only for a syntax error: read the file again up to it.
+    TextPosition at;
+    std::vector<uint8_t> buffer(size_t{1} << 20);
+    for (uint64_t done = 0; done < offset;) {
+      auto n = (*file)->ReadAt(done, std::span(buffer).first(std::min<size_t>(buffer.size(), offset - done)));
+      if (!n || *n == 0) break;
+      at.Advance(std::string_view(reinterpret_cast<const char*>(buffer.data()), *n));
+      done += *n;
+    }
+    return at;
+  });
 }
 
 std::string WriteKeylimePolicy(const AllowList& list) {

@@ -156,5 +156,54 @@ TEST(KeylimePolicy, SyntaxErrorsNameLineAndColumn) {
   EXPECT_EQ(e.error().ToString().substr(0, 12), "p.json:2:15:") << e.error().ToString();
 }
 
+TEST(KeylimePolicy, DuplicateKeysKeepTheLastAsJsonDoes) {
+  const std::string a(64, 'a'), b(64, 'b'), c(64, 'c');
+  auto list = ParseKeylimePolicy(R"({"digests": {"/x": [")" + a + R"("], "/y": [], "/x": [")" + b +
+                                     R"("]}, "excludes": ["/tmp/"], "excludes": []})",
+                                 "p.json");
+  ASSERT_TRUE(list.ok()) << list.error().ToString();
+  std::string out = WriteKeylimePolicy(*list);
+  EXPECT_EQ(out.find(a), std::string::npos) << out;
+  EXPECT_NE(out.find(b), std::string::npos) << out;
+  EXPECT_EQ(out.find("/tmp/"), std::string::npos) << out;
+
+  list = ParseKeylimePolicy(R"({"keyrings": {".a": [")" + a + R"("]}, "keyrings": {".b": [")" + c + R"("]}})",
+                            "p.json");
+  ASSERT_TRUE(list.ok()) << list.error().ToString();
+  out = WriteKeylimePolicy(*list);
+  EXPECT_EQ(out.find(".a"), std::string::npos) << out;
+  EXPECT_NE(out.find(c), std::string::npos) << out;
+}
+
+TEST(KeylimePolicy, SyntaxErrorsWinOverContentErrorsBeforeThem) {
+  auto e = ParseKeylimePolicy("{\"digests\": {\"/a\": [\"zz\"]},\n \"x\": ]}", "p.json");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().ToString().substr(0, 11), "p.json:2:7:") << e.error().ToString();
+}
+
+TEST(KeylimePolicy, NumbersBeyondDoubleAreInputErrors) {
+  for (const char* text : {R"({"release": 1e400})", R"({"digests": {"/a": [-1e999]}})"}) {
+    auto e = ParseKeylimePolicy(text, "p.json");
+    ASSERT_FALSE(e.ok()) << text;
+    EXPECT_EQ(e.error().kind(), ErrorKind::kInvalidInput);
+    EXPECT_NE(e.error().message().find("invalid JSON"), std::string::npos) << e.error().message();
+  }
+}
+
+TEST(KeylimePolicy, LoadsFromAFileAsFromText) {
+  std::string dir = imawatch::testing::MakeTempDir("keylime");
+  Env& env = Env::Default();
+  ASSERT_TRUE(env.WriteFileAtomically(dir + "/p.json", kFullPolicy).ok());
+  auto list = LoadKeylimePolicy(env, dir + "/p.json");
+  ASSERT_TRUE(list.ok()) << list.error().ToString();
+  EXPECT_EQ(WriteKeylimePolicy(*list), WriteKeylimePolicy(*ParseKeylimePolicy(kFullPolicy, "p")));
+
+  ASSERT_TRUE(env.WriteFileAtomically(dir + "/bad.json", "{\n  \"digests\": {,}\n}\n").ok());
+  auto e = LoadKeylimePolicy(env, dir + "/bad.json");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().where().line, 2u);
+  EXPECT_EQ(e.error().where().column, 15u);
+}
+
 }  // namespace
 }  // namespace imawatch::appraise
