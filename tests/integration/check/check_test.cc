@@ -10,6 +10,7 @@
 
 #include "monitor/compliance/attested_reader.h"
 #include "monitor/ima/hash_algo.h"
+#include "tests/integration/check/check_report.h"
 #include "tests/testing/ima_log_builder.h"
 #include "tests/testing/paths.h"
 #include "tests/unit/compliance/test_node.h"
@@ -21,6 +22,7 @@ namespace fs = std::filesystem;
 using compliance::testing::Owner;
 using compliance::testing::TestNode;
 using imawatch::testing::CommandResult;
+using imawatch::testing::ResultOf;
 using imawatch::testing::RunCommand;
 using nlohmann::json;
 
@@ -67,11 +69,12 @@ BuiltList MeasureNode(const TestNode& node, const std::map<std::string, Owner>& 
   return out;
 }
 
-CommandResult Check(const TestNode& node, const BuiltList& list, std::vector<std::string> extra = {}) {
+CommandResult Check(const TestNode& node, const BuiltList& list, std::vector<std::string> extra = {},
+                    const std::string& benchmark = "cis-kubernetes-v1.7.1") {
   std::vector<std::string> argv = {imawatch::testing::ImawatchBinary(),
                                    "check",
                                    "--benchmark",
-                                   "cis-kubernetes-v1.7.1",
+                                   benchmark,
                                    "--benchmarks-dir",
                                    imawatch::testing::SourceDir() + "/benchmarks",
                                    "--log",
@@ -89,13 +92,6 @@ json CheckJson(const TestNode& node, const BuiltList& list, std::vector<std::str
   CommandResult r = Check(node, list, extra);
   EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
   return json::parse(r.out);
-}
-
-const json& ResultOf(const json& report, const std::string& id) {
-  for (const json& r : report["results"]) {
-    if (r["id"] == id) return r;
-  }
-  throw std::runtime_error("no result for " + id);
 }
 
 TEST(CheckCommand, CompliantNodePassesWithEvidenceAndExitsZero) {
@@ -280,23 +276,8 @@ TEST(CheckCommand, EntriesAfterTheProvedPrefixAreNotEvidence) {
 TEST(CheckCommand, UbuntuProfileKeepsManualRecommendationsAndExitMatchesVerdicts) {
   TestNode node;
   BuiltList list = MeasureNode(node);
-  std::vector<std::string> argv = {imawatch::testing::ImawatchBinary(),
-                                   "check",
-                                   "--benchmark",
-                                   "cis-ubuntu-20.04-v2.0.1",
-                                   "--benchmarks-dir",
-                                   imawatch::testing::SourceDir() + "/benchmarks",
-                                   "--log",
-                                   list.list,
-                                   "--pcrs",
-                                   list.pcrs,
-                                   "--root",
-                                   node.root(),
-                                   "--profile",
-                                   "level1-server",
-                                   "--measures-module-loads",
-                                   "--json"};
-  CommandResult r = RunCommand(argv);
+  CommandResult r = Check(node, list, {"--profile", "level1-server", "--measures-module-loads", "--json"},
+                          "cis-ubuntu-20.04-v2.0.1");
   ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
   json j = json::parse(r.out);
   ASSERT_FALSE(j["results"].empty());

@@ -5,12 +5,14 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tests/integration/check/check_report.h"
 #include "tests/testing/paths.h"
 #include "tests/testing/swtpm.h"
 
 namespace imawatch {
 namespace {
 
+using imawatch::testing::ResultOf;
 using nlohmann::json;
 using testing::CommandResult;
 using testing::ImawatchBinary;
@@ -35,13 +37,6 @@ json Check(const std::string& dir, int& exit_code) {
   exit_code = r.exit_code;
   EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
   return json::parse(r.out);
-}
-
-const json& ResultOf(const json& report, const std::string& id) {
-  for (const json& r : report["results"]) {
-    if (r["id"] == id) return r;
-  }
-  throw std::runtime_error("no result for " + id);
 }
 
 TEST(LiveCheck, ProvedAgainstTheTpmThenTamperedListIsNeverEvidence) {
