@@ -1,0 +1,261 @@
+#include "monitor/store/store.h"
+
+#include <limits>
+
+#include "monitor/store/schema.h"
+
+namespace imawatch::store {
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+Error Invalid(const Database& db, std::string message) {
+  return Error(ErrorKind::kInvalidInput, std::move(message), Position{.source = db.path()});
+}
+
+bool FitsInt64(uint64_t v) { return v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()); }
+
+std::optional<int64_t> OptionalInt(const Statement& stmt, int column) {
+  if (stmt.IsNull(column)) return std::nullopt;
+  return stmt.Int(column);
+}
+
+}  // namespace
+
+Result<Store> Store::Open(const std::string& path) {
+  Result<Database> db = Database::Open(path);
+  if (!db.ok()) return db.error();
+  sqlite3_busy_timeout(db->raw(), kBusyTimeoutMs);
+  // Read the header before changing anything: a damaged or foreign file fails here, untouched.
+  Result<int64_t> probe = db->QueryInt("PRAGMA user_version");
+  if (!probe.ok()) return probe.error();
+  Result<std::string> mode = db->QueryText("PRAGMA journal_mode = WAL");
+  if (!mode.ok()) return mode.error();
+  if (mode.value() != "wal")
+    return Invalid(*db, "cannot switch the database to WAL mode (got '" + *mode + "')");
+  // FULL, not NORMAL: in WAL mode NORMAL survives a process crash but may lose the last commits
+  // on power loss. The daemon tells sinks about a batch's findings after committing it, so a
+  // commit that later vanished would make findings "un-happen" that an outside system already
+  // saw. FULL costs one fsync of the WAL per commit, and commits are per poll, not per entry.
+  Status pragmas = db->Exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+  if (!pragmas.ok()) return pragmas.error();
+  Status migrated = Migrate(*db);
+  if (!migrated.ok()) return migrated.error();
+  return Store(std::move(db).value());
+}
+
+Result<int64_t> Store::SchemaVersion() { return db_.QueryInt("PRAGMA user_version"); }
+
+Result<std::string> Store::IntegrityCheck() {
+  Result<Statement> stmt = db_.Prepare("PRAGMA integrity_check");
+  if (!stmt.ok()) return stmt.error();
+  std::string out;
+  for (;;) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    if (!out.empty()) out += '\n';
+    out += stmt->Text(0);
+  }
+  return out;
+}
+
+Result<std::optional<Epoch>> Store::CurrentEpoch() {
+  Result<Statement> stmt = db_.Prepare(
+      "SELECT id, boot_aggregate, first_seen, closed_at FROM epochs WHERE closed_at IS NULL ORDER BY id DESC "
+      "LIMIT 1");
+  if (!stmt.ok()) return stmt.error();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<Epoch>();
+  return std::optional<Epoch>(Epoch{.id = stmt->Int(0),
+                                    .boot_aggregate = stmt->Text(1),
+                                    .first_seen = stmt->Int(2),
+                                    .closed_at = OptionalInt(*stmt, 3)});
+}
+
+Result<Epoch> Store::EnterEpoch(std::string_view boot_aggregate_hex, int64_t now) {
+  if (boot_aggregate_hex.empty()) return Invalid(db_, "empty boot_aggregate");
+  Result<Transaction> tx = Transaction::Begin(db_);
+  if (!tx.ok()) return tx.error();
+  Result<std::optional<Epoch>> current = CurrentEpoch();
+  if (!current.ok()) return current.error();
+  if (current->has_value() && (*current)->boot_aggregate == boot_aggregate_hex) return **current;
+  if (current->has_value()) {
+    Result<Statement> close = db_.Prepare("UPDATE epochs SET closed_at = ?1 WHERE closed_at IS NULL");
+    if (!close.ok()) return close.error();
+    Status closed = close->Bind(1, now).Run();
+    if (!closed.ok()) return closed.error();
+  }
+  Result<Statement> insert = db_.Prepare("INSERT INTO epochs (boot_aggregate, first_seen) VALUES (?1, ?2)");
+  if (!insert.ok()) return insert.error();
+  Status inserted = insert->Bind(1, boot_aggregate_hex).Bind(2, now).Run();
+  if (!inserted.ok()) return inserted.error();
+  Epoch epoch{.id = sqlite3_last_insert_rowid(db_.raw()),
+              .boot_aggregate = std::string(boot_aggregate_hex),
+              .first_seen = now};
+  Status committed = tx->Commit();
+  if (!committed.ok()) return committed.error();
+  return epoch;
+}
+
+Result<Cursor> Store::LoadCursor(int64_t epoch_id) {
+  Result<Statement> stmt = db_.Prepare(
+      "SELECT entry_index, byte_offset, proved_entries, replay_state FROM cursors WHERE epoch_id = ?1");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, epoch_id);
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return Cursor{};
+  return Cursor{.entry_index = static_cast<uint64_t>(stmt->Int(0)),
+                .byte_offset = static_cast<uint64_t>(stmt->Int(1)),
+                .proved_entries = static_cast<uint64_t>(stmt->Int(2)),
+                .replay_state = stmt->Blob(3)};
+}
+
+Status Store::CommitBatch(const Batch& batch) {
+  const Cursor& c = batch.cursor;
+  if (!FitsInt64(c.entry_index) || !FitsInt64(c.byte_offset) || !FitsInt64(c.proved_entries) ||
+      !FitsInt64(batch.expected_entry_index)) {
+    return Invalid(db_, "cursor value out of range");
+  }
+  if (c.entry_index < batch.expected_entry_index) {
+    return Invalid(db_, "cursor would move backwards from entry " +
+                            std::to_string(batch.expected_entry_index) + " to " +
+                            std::to_string(c.entry_index));
+  }
+  Result<Transaction> tx = Transaction::Begin(db_);
+  if (!tx.ok()) return tx.error();
+
+  Result<Cursor> stored = LoadCursor(batch.epoch_id);
+  if (!stored.ok()) return stored.error();
+  if (stored->entry_index != batch.expected_entry_index) {
+    return Invalid(db_, "stale batch: the stored cursor is at entry " + std::to_string(stored->entry_index) +
+                            ", the batch expects " + std::to_string(batch.expected_entry_index));
+  }
+
+  Result<Statement> cursor = db_.Prepare(
+      "INSERT INTO cursors (epoch_id, entry_index, byte_offset, proved_entries, replay_state, updated_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (epoch_id) DO UPDATE SET entry_index = "
+      "excluded.entry_index, "
+      "byte_offset = excluded.byte_offset, proved_entries = excluded.proved_entries, "
+      "replay_state = excluded.replay_state, updated_at = excluded.updated_at");
+  if (!cursor.ok()) return cursor.error();
+  Status moved = cursor->Bind(1, batch.epoch_id)
+                     .Bind(2, static_cast<int64_t>(c.entry_index))
+                     .Bind(3, static_cast<int64_t>(c.byte_offset))
+                     .Bind(4, static_cast<int64_t>(c.proved_entries))
+                     .BindBlob(5, c.replay_state)
+                     .Bind(6, batch.now)
+                     .Run();
+  if (!moved.ok()) return moved;
+
+  Result<Statement> entry = db_.Prepare(
+      "INSERT INTO proved_entries (epoch_id, entry_index, pcr, template_name, digest_algo, digest_hex, path) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!entry.ok()) return entry.error();
+  for (const ProvedEntry& e : batch.entries) {
+    if (!FitsInt64(e.entry_index)) return Invalid(db_, "entry index out of range");
+    Status stored_entry = entry->Bind(1, batch.epoch_id)
+                              .Bind(2, static_cast<int64_t>(e.entry_index))
+                              .Bind(3, static_cast<int64_t>(e.pcr))
+                              .Bind(4, e.template_name)
+                              .Bind(5, e.digest_algo)
+                              .Bind(6, e.digest_hex)
+                              .Bind(7, e.path)
+                              .Run();
+    if (!stored_entry.ok()) return stored_entry;
+    entry->Reset();
+  }
+
+  // A finding seen again while open refreshes last_seen and detail; after it was resolved, it
+  // opens a new row (the partial unique index only covers open findings).
+  Result<Statement> seen = db_.Prepare(
+      "INSERT INTO drift_findings (key, subject, first_seen, last_seen, detail) VALUES (?1, ?2, ?3, ?3, ?4) "
+      "ON CONFLICT (key) WHERE resolved_at IS NULL DO UPDATE SET last_seen = excluded.last_seen, "
+      "subject = excluded.subject, detail = excluded.detail");
+  if (!seen.ok()) return seen.error();
+  for (const FindingSeen& f : batch.findings_seen) {
+    Status stored_finding =
+        seen->Bind(1, f.key).Bind(2, f.subject).Bind(3, batch.now).Bind(4, f.detail_json).Run();
+    if (!stored_finding.ok()) return stored_finding;
+    seen->Reset();
+  }
+
+  Result<Statement> resolve =
+      db_.Prepare("UPDATE drift_findings SET resolved_at = ?2 WHERE key = ?1 AND resolved_at IS NULL");
+  if (!resolve.ok()) return resolve.error();
+  for (const std::string& key : batch.findings_resolved) {
+    Status resolved = resolve->Bind(1, key).Bind(2, batch.now).Run();
+    if (!resolved.ok()) return resolved;
+    resolve->Reset();
+  }
+
+  Result<Statement> verdict = db_.Prepare(
+      "INSERT INTO verdicts (epoch_id, benchmark, recommendation, result, decided_at) VALUES (?1, ?2, ?3, "
+      "?4, ?5)");
+  if (!verdict.ok()) return verdict.error();
+  for (const VerdictRecord& v : batch.verdicts) {
+    Status stored_verdict = verdict->Bind(1, batch.epoch_id)
+                                .Bind(2, v.benchmark)
+                                .Bind(3, v.recommendation)
+                                .Bind(4, v.result)
+                                .Bind(5, batch.now)
+                                .Run();
+    if (!stored_verdict.ok()) return stored_verdict;
+    verdict->Reset();
+  }
+
+  // The outbox rides in the same transaction (transactional outbox): a sink hears of exactly the
+  // findings that were committed.
+  Result<Statement> message =
+      db_.Prepare("INSERT INTO outbox (sink, payload, created_at) VALUES (?1, ?2, ?3)");
+  if (!message.ok()) return message.error();
+  for (const OutboxMessage& m : batch.outbox) {
+    Status queued = message->Bind(1, m.sink).Bind(2, m.payload).Bind(3, batch.now).Run();
+    if (!queued.ok()) return queued;
+    message->Reset();
+  }
+
+  return tx->Commit();
+}
+
+Result<uint64_t> Store::CountProvedEntries(int64_t epoch_id) {
+  Result<Statement> stmt = db_.Prepare("SELECT count(*) FROM proved_entries WHERE epoch_id = ?1");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, epoch_id);
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.error();
+  return static_cast<uint64_t>(stmt->Int(0));
+}
+
+Result<uint64_t> Store::CountPendingOutbox() {
+  Result<int64_t> n = db_.QueryInt("SELECT count(*) FROM outbox WHERE delivered_at IS NULL");
+  if (!n.ok()) return n.error();
+  return static_cast<uint64_t>(*n);
+}
+
+Result<std::vector<DriftFinding>> Store::Findings(bool include_resolved) {
+  Result<Statement> stmt = db_.Prepare(
+      "SELECT id, key, subject, first_seen, last_seen, resolved_at, detail FROM drift_findings "
+      "WHERE ?1 OR resolved_at IS NULL ORDER BY id");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, include_resolved ? 1 : 0);
+  std::vector<DriftFinding> out;
+  for (;;) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back(DriftFinding{.id = stmt->Int(0),
+                               .key = stmt->Text(1),
+                               .subject = stmt->Text(2),
+                               .first_seen = stmt->Int(3),
+                               .last_seen = stmt->Int(4),
+                               .resolved_at = OptionalInt(*stmt, 5),
+                               .detail_json = stmt->Text(6)});
+  }
+  return out;
+}
+
+}  // namespace imawatch::store
