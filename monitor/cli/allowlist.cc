@@ -9,6 +9,7 @@
 #include "monitor/appraise/digest_text.h"
 #include "monitor/base/env.h"
 #include "monitor/cli/command.h"
+#include "monitor/cli/json_output.h"
 
 namespace imawatch::cli {
 namespace {
@@ -63,14 +64,13 @@ int Convert(const ConvertArgs& args) {
     return InputError("convert", st.error().ToString());
   }
   if (args.json) {
-    std::cout << json{{"in", args.in},
-                      {"out", args.out},
-                      {"format", ap::FormatName(*to)},
-                      {"names", list->name_count()},
-                      {"digests", list->digest_count()},
-                      {"entries", list->entry_count()},
-                      {"excludes", list->excludes().patterns().size()}}
-                     .dump(2, ' ', false, json::error_handler_t::replace)
+    std::cout << JsonText(json{{"in", args.in},
+                               {"out", args.out},
+                               {"format", ap::FormatName(*to)},
+                               {"names", list->name_count()},
+                               {"digests", list->digest_count()},
+                               {"entries", list->entry_count()},
+                               {"excludes", list->excludes().patterns().size()}})
               << "\n";
   } else {
     std::cerr << args.in << " -> " << args.out << " (" << ap::FormatName(*to) << "): " << list->name_count()
@@ -153,7 +153,7 @@ int Lookup(const LookupArgs& args) {
     found = found || excluded_by != nullptr;
   }
   out["found"] = found;
-  if (args.json) std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  if (args.json) std::cout << JsonText(out) << "\n";
   return found ? kExitOk : kExitFailed;
 }
 

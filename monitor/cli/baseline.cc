@@ -13,6 +13,7 @@
 #include "monitor/appraise/allow_list_io.h"
 #include "monitor/base/env.h"
 #include "monitor/cli/command.h"
+#include "monitor/cli/json_output.h"
 
 namespace imawatch::cli {
 namespace {
@@ -110,7 +111,7 @@ int Run(const BaselineArgs& args) {
                           {"wall_seconds", r.wall_seconds},
                           {"cpu_seconds", r.cpu_seconds},
                           {"errors", errors}};
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << JsonText(out) << "\n";
   } else {
     std::cerr << "baseline: " << r.files << " files (" << (r.bytes >> 20) << " MiB) -> " << args.out << " ("
               << ap::FormatName(format) << "); " << r.wall_seconds << " s wall, " << r.cpu_seconds

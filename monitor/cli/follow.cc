@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "monitor/cli/command.h"
+#include "monitor/cli/json_output.h"
 #include "monitor/cli/list_options.h"
 #include "monitor/ima/live_prover.h"
 #include "monitor/tpm/live_pcr_reader.h"
@@ -18,7 +19,7 @@ void OnSignal(int) { g_stop = 1; }
 
 void Emit(bool json, const nlohmann::json& event, const std::string& text) {
   if (json) {
-    std::cout << event.dump() << std::endl;
+    std::cout << JsonText(event, -1) << std::endl;
   } else {
     std::cout << text << std::endl;
   }
