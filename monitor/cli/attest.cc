@@ -2,13 +2,12 @@
 // the quote, and write the evidence bundle (doc/evidence-format.md).
 #include "monitor/tpm/attest.h"
 
-#include <unistd.h>
-
 #include <climits>
 #include <iostream>
 
 #include "monitor/base/env.h"
 #include "monitor/base/hex.h"
+#include "monitor/base/hostname.h"
 #include "monitor/cli/command.h"
 #include "monitor/cli/list_options.h"
 
@@ -30,12 +29,6 @@ struct AttestArgs {
   std::string node_name;
   bool digest_only = false;
 };
-
-std::string Hostname() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (gethostname(name, sizeof(name) - 1) != 0) return "";
-  return name;
-}
 
 int Run(const AttestArgs& args) {
   const std::string command = "attest";
@@ -68,7 +61,7 @@ int Run(const AttestArgs& args) {
     options.list_path = root + "/" + std::string(tpm::kBinaryListPath);
   }
   options.include_list = !args.digest_only;
-  options.hostname = Hostname();
+  options.hostname = HostName();
   options.node_name = args.node_name;
 
   auto opened = tpm::Tpm::Open(args.tcti);

@@ -2,57 +2,14 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <utility>
 
-#include "monitor/appraise/appraiser.h"
 #include "monitor/compliance/evaluator.h"
-#include "monitor/compliance/evidence.h"
+#include "monitor/compliance/evidence_builder.h"
 #include "monitor/ima/fields.h"
 
 namespace imawatch::compliance {
 namespace {
-
-// The evaluator's digest-allowed checks asked of the appraiser; a digest a trusted key signed
-// (seen on a proved ima-sig/evm-sig entry) is allowed for its path like a listed one.
-class AppraisalLookup : public DigestLookup {
- public:
-  AppraisalLookup(const appraise::Appraiser& appraiser,
-                  std::set<std::pair<std::string, std::string>> signed_files)
-      : appraiser_(appraiser), signed_(std::move(signed_files)) {}
-
-  DigestVerdict Lookup(std::string_view path, const ima::Digest& digest) const override {
-    if (signed_.count({std::string(path), digest.hex()})) {
-      return {DigestStatus::kAllowed, "IMA signature verified with a trusted certificate"};
-    }
-    appraise::Appraisal a = appraiser_.Appraise({.path = path, .file_digest = digest});
-    switch (a.verdict) {
-      case appraise::Verdict::kAllowed:
-        return {DigestStatus::kAllowed, "listed in an allow list"};
-      case appraise::Verdict::kChanged:
-        return {DigestStatus::kNotListed, "the allow lists know this path with other digests"};
-      case appraise::Verdict::kExcluded:
-        return {DigestStatus::kNotListed, "excluded from judgement by an allow list"};
-      case appraise::Verdict::kUnknown:
-      case appraise::Verdict::kViolation:
-        break;
-    }
-    return {DigestStatus::kNotListed, "no allow list knows this path"};
-  }
-
- private:
-  const appraise::Appraiser& appraiser_;
-  std::set<std::pair<std::string, std::string>> signed_;
-};
-
-bool IsModulePath(std::string_view path) {
-  size_t slash = path.rfind('/');
-  std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  size_t ko = base.rfind(".ko");
-  if (ko == std::string_view::npos) return false;
-  std::string_view rest = base.substr(ko);
-  return rest == ".ko" || rest == ".ko.xz" || rest == ".ko.zst" || rest == ".ko.gz";
-}
 
 bool NeedsImaEvidence(const Recommendation& rec) {
   return std::any_of(rec.checks.begin(), rec.checks.end(),
@@ -142,10 +99,7 @@ Result<CheckOutcome> RunCheck(Env& env, const Benchmark& full_benchmark, const C
   }
   out.proved_entries = prefix;
 
-  Evidence evidence;
-  evidence.set_measures_module_loads(in.measures_module_loads);
-  std::set<std::pair<std::string, std::string>> signed_files;
-  appraise::Appraiser appraiser(in.allow_lists, in.keys);
+  EvidenceBuilder builder(in.allow_lists, in.keys, in.measures_module_loads);
   if (out.verified && prefix > 0) {
     auto opened = ima::OpenMeasurementList(env, in.list_path, in.reader);
     if (!opened) return opened.error();
@@ -162,63 +116,16 @@ Result<CheckOutcome> RunCheck(Env& env, const Benchmark& full_benchmark, const C
         }
         auto proof = best.find(e.pcr);
         if (proof == best.end() || e.index >= proof->second->proved_list) continue;
-        auto digest_field = ima::FileDigestOf(e);
-        std::string_view name = ima::FileNameOf(e);
-        const bool is_buf = !e.field(ima::FieldId::kBuf).empty();
-        appraise::AppraisalInput input{
-            .path = name,
-            .ima_signature = e.field(ima::FieldId::kSig),
-            .violation = e.is_violation(),
-            .kind = is_buf ? appraise::NameKind::kImaBuf : appraise::NameKind::kFile};
-        if (digest_field && digest_field->algo)
-          input.file_digest = ima::Digest(*digest_field->algo, digest_field->digest);
-        appraise::Appraisal a = appraiser.Appraise(input);
-        switch (a.verdict) {
-          case appraise::Verdict::kAllowed:
-            ++out.appraisals.allowed;
-            break;
-          case appraise::Verdict::kUnknown:
-            ++out.appraisals.unknown;
-            break;
-          case appraise::Verdict::kChanged:
-            ++out.appraisals.changed;
-            break;
-          case appraise::Verdict::kExcluded:
-            ++out.appraisals.excluded;
-            break;
-          case appraise::Verdict::kViolation:
-            ++out.appraisals.violation;
-            break;
-        }
-        if (is_buf || e.is_violation() || !digest_field || !digest_field->algo) continue;
-        if (a.allowed_by == appraise::AllowedBy::kSignature)
-          signed_files.emplace(std::string(name), input.file_digest.hex());
-        MeasuredFile m{.path = std::string(name),
-                       .file_digest = input.file_digest,
-                       .template_name = std::string(e.template_name),
-                       .entry_index = e.index,
-                       .pcr = e.pcr,
-                       .proved = true,
-                       .bank_proof = proof->second == nullptr ? "" : proof_text[e.pcr]};
-        if (auto uid = ima::DecodeUint(e.field(ima::FieldId::kIuid), e.big_endian))
-          m.uid = static_cast<uint32_t>(*uid);
-        if (auto gid = ima::DecodeUint(e.field(ima::FieldId::kIgid), e.big_endian))
-          m.gid = static_cast<uint32_t>(*gid);
-        if (auto mode = ima::DecodeUint(e.field(ima::FieldId::kImode), e.big_endian)) {
-          m.mode = static_cast<uint16_t>(*mode);
-        }
-        if (IsModulePath(m.path)) evidence.AddModule(m);
-        evidence.AddFile(std::move(m));
+        builder.Add(Capture(e), proof_text[e.pcr]);
       }
     }
   } else {
     out.not_verified_reason = NotVerifiedReason(out.verify);
   }
+  out.appraisals = builder.counts();
 
-  AppraisalLookup lookup(appraiser, std::move(signed_files));
-  const bool have_lookup = !in.allow_lists.empty() || (in.keys && in.keys->size() > 0);
-  Evaluator evaluator(env, in.root, have_lookup ? &lookup : nullptr);
-  out.report = evaluator.Evaluate(benchmark, evidence);
+  Evaluator evaluator(env, in.root, builder.lookup());
+  out.report = evaluator.Evaluate(benchmark, builder.evidence());
 
   if (!out.verified) MarkListNotVerified(benchmark, out.not_verified_reason, out);
   return out;

@@ -16,6 +16,7 @@
 #include "monitor/base/env.h"
 #include "monitor/base/result.h"
 #include "monitor/compliance/benchmark.h"
+#include "monitor/compliance/evidence_builder.h"
 #include "monitor/compliance/verdict.h"
 #include "monitor/ima/binary_reader.h"
 #include "monitor/ima/pcr_values.h"
@@ -50,10 +51,6 @@ struct PcrProofSummary {
   std::string value;  // the reading, hex
   bool matched = false;
   uint64_t proved_entries = 0;  // length of the list prefix the reading proves
-};
-
-struct AppraisalCounts {
-  uint64_t allowed = 0, unknown = 0, changed = 0, excluded = 0, violation = 0;
 };
 
 struct CheckOutcome {

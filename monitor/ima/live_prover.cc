@@ -36,6 +36,18 @@ void LiveProver::ResetEpoch() {
   entry_problem_.reset();
 }
 
+std::vector<PcrProofValue> LiveProver::proof_values() const {
+  std::vector<PcrProofValue> out;
+  for (const auto& [key, value] : proved_values_) {
+    auto list = proved_lists_.find(key);
+    out.push_back({.bank = key.first,
+                   .pcr = key.second,
+                   .value = value,
+                   .proved_list = list == proved_lists_.end() ? 0 : list->second});
+  }
+  return out;
+}
+
 void LiveProver::MarkUntrusted(PollResult& r, std::string reason) {
   r.mismatch = true;
   r.mismatch_reason = std::move(reason);
@@ -70,6 +82,7 @@ Status LiveProver::CatchUp(PollResult& r) {
       if (std::find(pcrs_used_.begin(), pcrs_used_.end(), e.pcr) == pcrs_used_.end())
         pcrs_used_.push_back(e.pcr);
       replay_->Extend(e, digests[i]);
+      if (options_.on_entry) options_.on_entry(e);
     }
   }
 }

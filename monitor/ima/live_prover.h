@@ -45,6 +45,17 @@ struct LiveOptions {
   // extends right after appending; a loaded machine may delay it).
   std::chrono::milliseconds extend_grace{1000};
   size_t batch_size = 4096;
+  // Called with every entry read while the epoch is trusted, in list order. After a new epoch
+  // or a rewritten list, indexes start again at 0; views are valid only during the call.
+  std::function<void(const EntryView&)> on_entry;
+};
+
+// The value a PCR bank held when it last proved a prefix of the list.
+struct PcrProofValue {
+  HashAlgo bank = HashAlgo::kSha256;
+  uint32_t pcr = 10;
+  Digest value;
+  uint64_t proved_list = 0;  // entries of the list that reading covers
 };
 
 struct PollResult {
@@ -77,6 +88,8 @@ class LiveProver {
   Result<PollResult> Poll();
 
   const LogTail& tail() const { return *tail_; }
+  // Per bank and PCR, the last reading that proved a prefix in this epoch.
+  std::vector<PcrProofValue> proof_values() const;
 
  private:
   struct Evaluation;

@@ -47,6 +47,12 @@ struct OutboxMessage {
   std::string payload;
 };
 
+// The whole report of a benchmark after this batch (JSON), kept for `/v1/reports` and history.
+struct ReportSnapshot {
+  std::string benchmark;
+  std::string report_json;
+};
+
 struct Batch {
   int64_t epoch_id = 0;
   // The entry_index the stored cursor must hold now: a batch computed from a stale cursor (a
@@ -59,6 +65,7 @@ struct Batch {
   std::vector<std::string> findings_resolved;  // keys
   std::vector<VerdictRecord> verdicts;
   std::vector<OutboxMessage> outbox;
+  std::vector<ReportSnapshot> reports;
 };
 
 }  // namespace imawatch::store

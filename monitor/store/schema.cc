@@ -71,6 +71,29 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox(sink, id) WHERE delivered_at IS NULL;
 )sql",
+    // 2: the daemon: which entry ranges each batch consumed (exactly-once is checkable), quotes as
+    // evidence bundles, report snapshots.
+    R"sql(
+CREATE TABLE batches (
+  epoch_id INTEGER NOT NULL REFERENCES epochs(id),
+  first_entry INTEGER NOT NULL CHECK (first_entry >= 0),
+  end_entry INTEGER NOT NULL CHECK (end_entry > first_entry),
+  committed_at INTEGER NOT NULL,
+  PRIMARY KEY (epoch_id, first_entry)
+) WITHOUT ROWID;
+ALTER TABLE quotes ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(evidence));
+CREATE INDEX quotes_by_time ON quotes(taken_at);
+CREATE TABLE report_snapshots (
+  id INTEGER PRIMARY KEY,
+  epoch_id INTEGER REFERENCES epochs(id),
+  benchmark TEXT NOT NULL,
+  taken_at INTEGER NOT NULL,
+  report TEXT NOT NULL CHECK (json_valid(report))
+);
+CREATE INDEX report_snapshots_by_benchmark ON report_snapshots(benchmark, id);
+CREATE INDEX verdicts_by_time ON verdicts(decided_at);
+CREATE INDEX drift_findings_resolved ON drift_findings(resolved_at) WHERE resolved_at IS NOT NULL;
+)sql",
 };
 
 }  // namespace

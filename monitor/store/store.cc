@@ -75,18 +75,22 @@ Result<std::optional<Epoch>> Store::CurrentEpoch() {
                                     .closed_at = OptionalInt(*stmt, 3)});
 }
 
-Result<Epoch> Store::EnterEpoch(std::string_view boot_aggregate_hex, int64_t now) {
+Result<Epoch> Store::EnterEpoch(std::string_view boot_aggregate_hex, int64_t now, bool force_new) {
   if (boot_aggregate_hex.empty()) return Invalid(db_, "empty boot_aggregate");
   Result<Transaction> tx = Transaction::Begin(db_);
   if (!tx.ok()) return tx.error();
   Result<std::optional<Epoch>> current = CurrentEpoch();
   if (!current.ok()) return current.error();
-  if (current->has_value() && (*current)->boot_aggregate == boot_aggregate_hex) return **current;
+  if (!force_new && current->has_value() && (*current)->boot_aggregate == boot_aggregate_hex)
+    return **current;
   if (current->has_value()) {
-    Result<Statement> close = db_.Prepare("UPDATE epochs SET closed_at = ?1 WHERE closed_at IS NULL");
-    if (!close.ok()) return close.error();
-    Status closed = close->Bind(1, now).Run();
-    if (!closed.ok()) return closed.error();
+    for (const char* sql : {"UPDATE epochs SET closed_at = ?1 WHERE closed_at IS NULL",
+                            "UPDATE drift_findings SET resolved_at = ?1 WHERE resolved_at IS NULL"}) {
+      Result<Statement> close = db_.Prepare(sql);
+      if (!close.ok()) return close.error();
+      Status closed = close->Bind(1, now).Run();
+      if (!closed.ok()) return closed.error();
+    }
   }
   Result<Statement> insert = db_.Prepare("INSERT INTO epochs (boot_aggregate, first_seen) VALUES (?1, ?2)");
   if (!insert.ok()) return insert.error();
@@ -218,7 +222,208 @@ Status Store::CommitBatch(const Batch& batch) {
     message->Reset();
   }
 
+  if (c.entry_index > batch.expected_entry_index) {
+    Result<Statement> range = db_.Prepare(
+        "INSERT INTO batches (epoch_id, first_entry, end_entry, committed_at) VALUES (?1, ?2, ?3, ?4)");
+    if (!range.ok()) return range.error();
+    Status recorded = range->Bind(1, batch.epoch_id)
+                          .Bind(2, static_cast<int64_t>(batch.expected_entry_index))
+                          .Bind(3, static_cast<int64_t>(c.entry_index))
+                          .Bind(4, batch.now)
+                          .Run();
+    if (!recorded.ok()) return recorded;
+  }
+
+  Result<Statement> snapshot = db_.Prepare(
+      "INSERT INTO report_snapshots (epoch_id, benchmark, taken_at, report) VALUES (?1, ?2, ?3, ?4)");
+  if (!snapshot.ok()) return snapshot.error();
+  for (const ReportSnapshot& r : batch.reports) {
+    Status saved = snapshot->Bind(1, batch.epoch_id)
+                       .Bind(2, r.benchmark)
+                       .Bind(3, batch.now)
+                       .Bind(4, r.report_json)
+                       .Run();
+    if (!saved.ok()) return saved;
+    snapshot->Reset();
+  }
+
   return tx->Commit();
+}
+
+Result<std::vector<ProvedEntry>> Store::ProvedEntries(int64_t epoch_id) {
+  Result<Statement> stmt = db_.Prepare(
+      "SELECT entry_index, pcr, template_name, digest_algo, digest_hex, path FROM proved_entries "
+      "WHERE epoch_id = ?1 ORDER BY entry_index");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, epoch_id);
+  std::vector<ProvedEntry> out;
+  for (;;) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back(ProvedEntry{.entry_index = static_cast<uint64_t>(stmt->Int(0)),
+                              .pcr = static_cast<uint32_t>(stmt->Int(1)),
+                              .template_name = stmt->Text(2),
+                              .digest_algo = stmt->Text(3),
+                              .digest_hex = stmt->Text(4),
+                              .path = stmt->Text(5)});
+  }
+  return out;
+}
+
+Result<std::vector<BatchRange>> Store::Batches(int64_t epoch_id) {
+  Result<Statement> stmt = db_.Prepare(
+      "SELECT first_entry, end_entry, committed_at FROM batches WHERE epoch_id = ?1 ORDER BY first_entry");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, epoch_id);
+  std::vector<BatchRange> out;
+  for (;;) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back(BatchRange{.epoch_id = epoch_id,
+                             .first_entry = static_cast<uint64_t>(stmt->Int(0)),
+                             .end_entry = static_cast<uint64_t>(stmt->Int(1)),
+                             .committed_at = stmt->Int(2)});
+  }
+  return out;
+}
+
+Status Store::SaveQuote(int64_t epoch_id, std::span<const uint8_t> nonce, std::string_view evidence_json,
+                        int64_t now) {
+  Result<Statement> stmt = db_.Prepare(
+      "INSERT INTO quotes (epoch_id, nonce, quote, taken_at, evidence) VALUES (?1, ?2, x'', ?3, ?4)");
+  if (!stmt.ok()) return stmt.error();
+  return stmt->Bind(1, epoch_id).BindBlob(2, nonce).Bind(3, now).Bind(4, evidence_json).Run();
+}
+
+Result<std::optional<QuoteRecord>> Store::LatestQuote() {
+  Result<Statement> stmt =
+      db_.Prepare("SELECT id, epoch_id, nonce, taken_at, evidence FROM quotes ORDER BY id DESC LIMIT 1");
+  if (!stmt.ok()) return stmt.error();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<QuoteRecord>();
+  return std::optional<QuoteRecord>(QuoteRecord{.id = stmt->Int(0),
+                                                .epoch_id = stmt->Int(1),
+                                                .nonce = stmt->Blob(2),
+                                                .taken_at = stmt->Int(3),
+                                                .evidence_json = stmt->Text(4)});
+}
+
+Result<std::optional<std::string>> Store::LatestReport(std::string_view benchmark) {
+  Result<Statement> stmt =
+      db_.Prepare("SELECT report FROM report_snapshots WHERE benchmark = ?1 ORDER BY id DESC LIMIT 1");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, benchmark);
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->Text(0));
+}
+
+Result<std::map<std::pair<std::string, std::string>, std::string>> Store::CurrentVerdicts(int64_t epoch_id) {
+  // The row with the highest id per recommendation is the latest decision.
+  Result<Statement> stmt = db_.Prepare(
+      "SELECT benchmark, recommendation, result FROM verdicts WHERE id IN (SELECT max(id) FROM verdicts "
+      "WHERE epoch_id = ?1 GROUP BY benchmark, recommendation)");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, epoch_id);
+  std::map<std::pair<std::string, std::string>, std::string> out;
+  for (;;) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out[{stmt->Text(0), stmt->Text(1)}] = stmt->Text(2);
+  }
+  return out;
+}
+
+Result<std::vector<VerdictRow>> Store::VerdictHistory(std::string_view benchmark,
+                                                      std::string_view recommendation) {
+  Result<Statement> stmt = db_.Prepare(
+      "SELECT epoch_id, result, decided_at FROM verdicts WHERE benchmark = ?1 AND recommendation = ?2 "
+      "ORDER BY id");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, benchmark).Bind(2, recommendation);
+  std::vector<VerdictRow> out;
+  for (;;) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back(VerdictRow{.epoch_id = stmt->Int(0),
+                             .benchmark = std::string(benchmark),
+                             .recommendation = std::string(recommendation),
+                             .result = stmt->Text(1),
+                             .decided_at = stmt->Int(2)});
+  }
+  return out;
+}
+
+Result<RetentionOutcome> Store::ApplyRetention(const Retention& r, int64_t now) {
+  Result<Transaction> tx = Transaction::Begin(db_);
+  if (!tx.ok()) return tx.error();
+  RetentionOutcome out;
+  auto remove = [&](std::string_view sql, int64_t keep_seconds, uint64_t& count) -> Status {
+    if (keep_seconds <= 0) return Status::Ok();
+    Result<Statement> stmt = db_.Prepare(sql);
+    if (!stmt.ok()) return stmt.error();
+    Status run = stmt->Bind(1, now - keep_seconds).Run();
+    if (!run.ok()) return run;
+    count += static_cast<uint64_t>(sqlite3_changes(db_.raw()));
+    return Status::Ok();
+  };
+  // A recommendation's latest verdict in each epoch stays: it is its current state there.
+  Status s = remove(
+      "DELETE FROM verdicts WHERE decided_at < ?1 AND id NOT IN (SELECT max(id) FROM verdicts GROUP BY "
+      "epoch_id, benchmark, recommendation)",
+      r.verdict_history, out.verdicts);
+  if (s.ok()) {
+    s = remove("DELETE FROM drift_findings WHERE resolved_at IS NOT NULL AND resolved_at < ?1",
+               r.resolved_findings, out.findings);
+  }
+  if (s.ok()) {
+    s = remove("DELETE FROM quotes WHERE taken_at < ?1 AND id <> (SELECT max(id) FROM quotes)", r.quotes,
+               out.quotes);
+  }
+  if (s.ok()) {
+    s = remove("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?1", r.delivered_outbox,
+               out.outbox);
+  }
+  if (s.ok() && r.report_snapshots > 0) {
+    Result<Statement> stmt = db_.Prepare(
+        "DELETE FROM report_snapshots WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION "
+        "BY benchmark ORDER BY id DESC) AS n FROM report_snapshots) WHERE n > ?1)");
+    if (!stmt.ok()) return stmt.error();
+    s = stmt->Bind(1, static_cast<int64_t>(r.report_snapshots)).Run();
+    out.reports = static_cast<uint64_t>(sqlite3_changes(db_.raw()));
+  }
+  // A closed epoch past the history window keeps nothing but its row: its entries and batch
+  // ranges were the evidence of verdicts that are gone.
+  if (s.ok() && r.verdict_history > 0) {
+    const int64_t cutoff = now - r.verdict_history;
+    for (const char* sql :
+         {"DELETE FROM proved_entries WHERE epoch_id IN (SELECT id FROM epochs WHERE closed_at < ?1)",
+          "DELETE FROM batches WHERE epoch_id IN (SELECT id FROM epochs WHERE closed_at < ?1)"}) {
+      Result<Statement> stmt = db_.Prepare(sql);
+      if (!stmt.ok()) return stmt.error();
+      s = stmt->Bind(1, cutoff).Run();
+      if (!s.ok()) break;
+      out.epochs += static_cast<uint64_t>(sqlite3_changes(db_.raw()));
+    }
+  }
+  if (!s.ok()) return s.error();
+  Status committed = tx->Commit();
+  if (!committed.ok()) return committed.error();
+  return out;
+}
+
+Result<uint64_t> Store::SizeBytes() {
+  Result<int64_t> pages = db_.QueryInt("PRAGMA page_count");
+  if (!pages.ok()) return pages.error();
+  Result<int64_t> size = db_.QueryInt("PRAGMA page_size");
+  if (!size.ok()) return size.error();
+  return static_cast<uint64_t>(*pages) * static_cast<uint64_t>(*size);
 }
 
 Result<uint64_t> Store::CountProvedEntries(int64_t epoch_id) {

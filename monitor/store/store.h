@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,41 @@ struct DriftFinding {
   std::string detail_json;
 };
 
+// Entries [first_entry, end_entry) of an epoch, consumed by one committed batch.
+struct BatchRange {
+  int64_t epoch_id = 0;
+  uint64_t first_entry = 0, end_entry = 0;
+  int64_t committed_at = 0;
+};
+
+struct QuoteRecord {
+  int64_t id = 0;
+  int64_t epoch_id = 0;
+  std::vector<uint8_t> nonce;
+  int64_t taken_at = 0;
+  std::string evidence_json;  // the evidence bundle (doc/evidence-format.md)
+};
+
+struct VerdictRow {
+  int64_t epoch_id = 0;
+  std::string benchmark, recommendation, result;
+  int64_t decided_at = 0;
+};
+
+// How long history is kept (seconds; 0 keeps forever). Current state (open findings, the latest
+// verdict of each recommendation, the newest quote and report) is never removed.
+struct Retention {
+  int64_t verdict_history = 30 * 86400;
+  int64_t resolved_findings = 90 * 86400;
+  int64_t quotes = 7 * 86400;
+  uint64_t report_snapshots = 50;  // per benchmark
+  int64_t delivered_outbox = 7 * 86400;
+};
+
+struct RetentionOutcome {
+  uint64_t verdicts = 0, findings = 0, quotes = 0, reports = 0, outbox = 0, epochs = 0;
+};
+
 class Store {
  public:
   // Opens or creates the file, sets WAL, durability, busy timeout and foreign keys, and migrates
@@ -40,7 +77,10 @@ class Store {
 
   // The open epoch for this boot_aggregate; a different aggregate (a reboot) closes the open
   // epoch and starts a new one. One transaction.
-  Result<Epoch> EnterEpoch(std::string_view boot_aggregate_hex, int64_t now);
+  // A new epoch also resolves every open finding: findings of one boot are not mixed with the
+  // next. force_new: a new epoch even for the same boot_aggregate (a reboot the list shows,
+  // with firmware that measured the same).
+  Result<Epoch> EnterEpoch(std::string_view boot_aggregate_hex, int64_t now, bool force_new = false);
   Result<std::optional<Epoch>> CurrentEpoch();
 
   // The epoch's cursor; a zero cursor before its first batch.
@@ -51,6 +91,22 @@ class Store {
   Status CommitBatch(const Batch& batch);
 
   Result<uint64_t> CountProvedEntries(int64_t epoch_id);
+  Result<std::vector<ProvedEntry>> ProvedEntries(int64_t epoch_id);
+  Result<std::vector<BatchRange>> Batches(int64_t epoch_id);
+
+  Status SaveQuote(int64_t epoch_id, std::span<const uint8_t> nonce, std::string_view evidence_json,
+                   int64_t now);
+  Result<std::optional<QuoteRecord>> LatestQuote();
+
+  // The newest snapshot of a benchmark's report (JSON), from any epoch.
+  Result<std::optional<std::string>> LatestReport(std::string_view benchmark);
+  // The latest verdict per (benchmark, recommendation) decided in an epoch.
+  Result<std::map<std::pair<std::string, std::string>, std::string>> CurrentVerdicts(int64_t epoch_id);
+  Result<std::vector<VerdictRow>> VerdictHistory(std::string_view benchmark, std::string_view recommendation);
+
+  Result<RetentionOutcome> ApplyRetention(const Retention& retention, int64_t now);
+  // Bytes of the database file and its WAL as SQLite counts them (pages in use).
+  Result<uint64_t> SizeBytes();
   Result<std::vector<DriftFinding>> Findings(bool include_resolved);
   Result<uint64_t> CountPendingOutbox();
 

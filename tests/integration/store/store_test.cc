@@ -82,8 +82,8 @@ TEST(Store, MigratesAnEmptyFile) {
   EXPECT_EQ(*store->database().QueryText("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(*store->database().QueryInt("PRAGMA synchronous"), 2);  // FULL
   EXPECT_EQ(*store->database().QueryInt("PRAGMA foreign_keys"), 1);
-  std::set<std::string> want = {"epochs",   "cursors", "proved_entries", "drift_findings",
-                                "verdicts", "quotes",  "outbox"};
+  std::set<std::string> want = {"epochs", "cursors", "proved_entries", "drift_findings",  "verdicts",
+                                "quotes", "outbox",  "batches",        "report_snapshots"};
   EXPECT_EQ(Tables(*store), want);
   EXPECT_EQ(*store->IntegrityCheck(), "ok");
 }
@@ -307,6 +307,120 @@ TEST(Store, FindingsOpenRefreshResolveAndReopen) {
   EXPECT_EQ((*all)[0].resolved_at, std::optional<int64_t>(30));
   EXPECT_EQ((*all)[1].first_seen, 40);
   EXPECT_FALSE((*all)[1].resolved_at.has_value());
+}
+
+TEST(Store, BatchRangesRecordWhichEntriesEachCommitConsumed) {
+  std::string path = MakeTempDir("store-batches") + "/imawatch.db";
+  Result<Store> store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  Result<Epoch> epoch = store->EnterEpoch(kAggregate, 1);
+  ASSERT_TRUE(epoch.ok());
+  ASSERT_TRUE(store->CommitBatch(MakeBatch(epoch->id, 0, 3, 5)).ok());
+  Batch findings_only = MakeBatch(epoch->id, 3, 0, 6);  // no entries consumed: no range
+  findings_only.findings_seen.push_back({.key = "audit:x", .subject = "x", .detail_json = "{}"});
+  ASSERT_TRUE(store->CommitBatch(findings_only).ok());
+  ASSERT_TRUE(store->CommitBatch(MakeBatch(epoch->id, 3, 4, 7)).ok());
+  Result<std::vector<BatchRange>> ranges = store->Batches(epoch->id);
+  ASSERT_TRUE(ranges.ok());
+  ASSERT_EQ(ranges->size(), 2u);
+  EXPECT_EQ((*ranges)[0].first_entry, 0u);
+  EXPECT_EQ((*ranges)[0].end_entry, 3u);
+  EXPECT_EQ((*ranges)[1].first_entry, 3u);
+  EXPECT_EQ((*ranges)[1].end_entry, 7u);
+  EXPECT_EQ(store->ProvedEntries(epoch->id)->size(), 7u);
+}
+
+TEST(Store, ANewEpochResolvesTheOpenFindingsOfTheOldOne) {
+  std::string path = MakeTempDir("store-epoch-findings") + "/imawatch.db";
+  Result<Store> store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  Result<Epoch> first = store->EnterEpoch(kAggregate, 1);
+  ASSERT_TRUE(first.ok());
+  Batch b = MakeBatch(first->id, 0, 1, 2);
+  b.findings_seen.push_back({.key = "drift:/a", .subject = "/a", .detail_json = "{}"});
+  ASSERT_TRUE(store->CommitBatch(b).ok());
+  // Same boot_aggregate, but the list shows a reboot: forced.
+  Result<Epoch> second = store->EnterEpoch(kAggregate, 9, /*force_new=*/true);
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->id, first->id);
+  EXPECT_TRUE(store->Findings(false)->empty());
+  EXPECT_EQ(store->Findings(true)->at(0).resolved_at, std::optional<int64_t>(9));
+  EXPECT_EQ(store->LoadCursor(second->id)->entry_index, 0u);
+}
+
+TEST(Store, QuotesReportsAndVerdictHistory) {
+  std::string path = MakeTempDir("store-history") + "/imawatch.db";
+  Result<Store> store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  Result<Epoch> epoch = store->EnterEpoch(kAggregate, 1);
+  ASSERT_TRUE(epoch.ok());
+  EXPECT_FALSE(store->LatestQuote()->has_value());
+  const std::vector<uint8_t> nonce = {1, 2, 3};
+  ASSERT_TRUE(store->SaveQuote(epoch->id, nonce, R"({"q":1})", 10).ok());
+  ASSERT_TRUE(store->SaveQuote(epoch->id, nonce, R"({"q":2})", 20).ok());
+  EXPECT_EQ((*store->LatestQuote())->evidence_json, R"({"q":2})");
+  EXPECT_EQ((*store->LatestQuote())->nonce, nonce);
+  EXPECT_FALSE(store->SaveQuote(epoch->id, nonce, "not json", 30).ok());
+
+  uint64_t at = 0;
+  for (const char* result : {"error", "pass", "fail"}) {
+    Batch batch = MakeBatch(epoch->id, at, 1, 100 + static_cast<int64_t>(at));
+    ++at;
+    batch.verdicts.push_back({.benchmark = "b", .recommendation = "4.1.1", .result = result});
+    batch.reports.push_back({.benchmark = "b", .report_json = std::string(R"({"r":")") + result + "\"}"});
+    ASSERT_TRUE(store->CommitBatch(batch).ok());
+  }
+  EXPECT_EQ(**store->LatestReport("b"), R"({"r":"fail"})");
+  EXPECT_FALSE(store->LatestReport("other")->has_value());
+  auto current = store->CurrentVerdicts(epoch->id);
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->at({"b", "4.1.1"}), "fail");
+  auto history = store->VerdictHistory("b", "4.1.1");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].result, "error");
+}
+
+TEST(Store, RetentionBoundsHistoryButKeepsCurrentState) {
+  std::string path = MakeTempDir("store-retention") + "/imawatch.db";
+  Result<Store> store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  Result<Epoch> epoch = store->EnterEpoch(kAggregate, 1);
+  ASSERT_TRUE(epoch.ok());
+  const int64_t day = 86400;
+  uint64_t at = 0;
+  for (int i = 0; i < 100; ++i) {
+    Batch batch = MakeBatch(epoch->id, at++, 1, i * day);
+    batch.verdicts.push_back({.benchmark = "b", .recommendation = "r", .result = i % 2 ? "pass" : "fail"});
+    batch.reports.push_back({.benchmark = "b", .report_json = "{}"});
+    if (i == 10) batch.findings_seen.push_back({.key = "old", .subject = "s", .detail_json = "{}"});
+    if (i == 11) batch.findings_resolved.push_back("old");
+    if (i == 12) batch.findings_seen.push_back({.key = "open", .subject = "s", .detail_json = "{}"});
+    ASSERT_TRUE(store->CommitBatch(batch).ok());
+    ASSERT_TRUE(store->SaveQuote(epoch->id, std::vector<uint8_t>{1}, "{}", i * day).ok());
+  }
+  Retention r{.verdict_history = 30 * day,
+              .resolved_findings = 30 * day,
+              .quotes = 7 * day,
+              .report_snapshots = 5,
+              .delivered_outbox = 7 * day};
+  auto removed = store->ApplyRetention(r, 100 * day);
+  ASSERT_TRUE(removed.ok()) << removed.error().ToString();
+  EXPECT_EQ(removed->verdicts, 70u);  // decided before day 70
+  EXPECT_EQ(removed->findings, 1u);   // "old", resolved on day 11
+  EXPECT_EQ(removed->reports, 95u);
+  EXPECT_EQ(removed->quotes, 93u);  // before day 93
+  EXPECT_EQ(store->VerdictHistory("b", "r")->size(), 30u);
+  ASSERT_EQ(store->Findings(true)->size(), 1u);
+  EXPECT_EQ(store->Findings(true)->at(0).key, "open");
+  // The latest verdict survives any window.
+  Retention tight = r;
+  tight.verdict_history = 1;
+  ASSERT_TRUE(store->ApplyRetention(tight, 1000 * day).ok());
+  EXPECT_EQ(store->VerdictHistory("b", "r")->size(), 1u);
+  EXPECT_EQ(store->CurrentVerdicts(epoch->id)->at({"b", "r"}), "pass");
+  EXPECT_EQ(*store->IntegrityCheck(), "ok");
+  EXPECT_GT(*store->SizeBytes(), 0u);
 }
 
 }  // namespace
