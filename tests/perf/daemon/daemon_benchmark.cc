@@ -1,0 +1,152 @@
+// The daemon's costs on a simulated node (doc/performance.md, "Daemon"): catch-up speed on a
+// large list, idle CPU and memory, and the latency from a drift entry to its metric while the
+// simulator appends 1 000 entries per second. Run by hand: scripts/bench-daemon.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/daemon/daemon_node.h"
+
+namespace imawatch {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::DaemonNode;
+using testing::DaemonProcess;
+using testing::HttpGet;
+using testing::WaitUntil;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// utime + stime of a process, in seconds.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  std::vector<std::string> v;
+  while (fields >> f) v.push_back(f);
+  return (std::stod(v[11]) + std::stod(v[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// VmRSS or VmHWM in MB.
+double MemoryMb(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;
+  }
+  return 0;
+}
+
+double DriftPaths(uint16_t port) {
+  std::string body = HttpGet(port, "/metrics").body;
+  size_t at = body.find("\nimawatch_drift_paths_open ");
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + 27));
+}
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
+}
+
+int Run(uint64_t entries, int idle_seconds, int samples, int rate) {
+  DaemonNode node;
+  node.set_poll_interval("1s");
+  auto started = Clock::now();
+  if (node.Simulate({"init"}).exit_code != 0) return 1;
+  testing::CommandResult filled =
+      node.Simulate({"run", "--scenario", "normal", "--entries", std::to_string(entries), "--burst", "5000"});
+  if (filled.exit_code != 0) {
+    std::cerr << filled.err;
+    return 1;
+  }
+  std::printf("simulated list: %llu entries in %.1f s\n", static_cast<unsigned long long>(entries + 1),
+              Seconds(Clock::now() - started));
+  node.WriteAllowList(static_cast<int>(entries) + 2 * samples + 100);
+  node.WriteConfig();
+
+  DaemonProcess d(node.config());
+  const uint16_t port = d.Port();
+  started = Clock::now();
+  bool caught_up = WaitUntil(
+      [&] {
+        auto s = nlohmann::json::parse(HttpGet(port, "/v1/status", node.token()).body, nullptr, false);
+        return s.is_object() && s.value("proved_entries", uint64_t{0}) == entries + 1;
+      },
+      600s);
+  if (!caught_up) {
+    std::cerr << "the daemon did not catch up\n" << d.Log().substr(0, 4000);
+    return 1;
+  }
+  const double catch_up = Seconds(Clock::now() - started);
+  std::printf("catch-up: %.2f s for %llu entries (%.0f entries/s), RSS %.1f MB, peak %.1f MB\n", catch_up,
+              static_cast<unsigned long long>(entries + 1), static_cast<double>(entries + 1) / catch_up,
+              MemoryMb(d.pid(), "VmRSS"), MemoryMb(d.pid(), "VmHWM"));
+
+  const double cpu0 = CpuSeconds(d.pid());
+  const auto idle0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
+  const double idle_cpu = (CpuSeconds(d.pid()) - cpu0) / Seconds(Clock::now() - idle0) * 100.0;
+  std::printf("idle %d s: CPU %.3f %% of one core, RSS %.1f MB, peak %.1f MB\n", idle_seconds, idle_cpu,
+              MemoryMb(d.pid(), "VmRSS"), MemoryMb(d.pid(), "VmHWM"));
+
+  // Load: the simulator appends `rate` entries per second while drift entries are injected.
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> appended{0};
+  std::thread load([&] {
+    while (!stop) {
+      const std::string n = std::to_string(rate / 10);
+      if (node.Simulate({"run", "--scenario", "normal", "--entries", n, "--rate", std::to_string(rate)}).exit_code == 0)
+        appended += static_cast<uint64_t>(rate / 10);
+    }
+  });
+  std::vector<double> latencies;
+  const auto load0 = Clock::now();
+  for (int i = 0; i < samples; ++i) {
+    const double before = DriftPaths(port);
+    if (node.Simulate({"run", "--scenario", "unknown-exec", "--seed", std::to_string(i)}).exit_code != 0) break;
+    const auto t0 = Clock::now();
+    if (!WaitUntil([&] { return DriftPaths(port) > before; }, 30s)) {
+      std::cerr << "drift " << i << " never reached /metrics\n";
+      break;
+    }
+    latencies.push_back(Seconds(Clock::now() - t0) * 1000.0);
+    std::this_thread::sleep_for(200ms);
+  }
+  stop = true;
+  load.join();
+  const double load_seconds = Seconds(Clock::now() - load0);
+  if (latencies.empty()) return 1;
+  std::printf("drift -> /metrics while appending %.0f entries/s (target %d): p50 %.0f ms, p99 %.0f ms, max %.0f ms "
+              "(%zu samples; poll interval 1 s)\n",
+              static_cast<double>(appended.load()) / load_seconds, rate, Percentile(latencies, 0.5),
+              Percentile(latencies, 0.99), *std::max_element(latencies.begin(), latencies.end()), latencies.size());
+  std::printf("after load: RSS %.1f MB, peak %.1f MB\n", MemoryMb(d.pid(), "VmRSS"), MemoryMb(d.pid(), "VmHWM"));
+  return 0;
+}
+
+}  // namespace
+}  // namespace imawatch
+
+int main(int argc, char** argv) {
+  CLI::App app("imawatch daemon benchmark");
+  uint64_t entries = 100000;
+  int idle_seconds = 600, samples = 100, rate = 1000;
+  app.add_option("--entries", entries, "Entries in the list before the daemon starts");
+  app.add_option("--idle-seconds", idle_seconds, "How long to measure idle CPU");
+  app.add_option("--samples", samples, "Drift entries injected under load");
+  app.add_option("--rate", rate, "Entries per second appended meanwhile");
+  CLI11_PARSE(app, argc, argv);
+  return imawatch::Run(entries, idle_seconds, samples, rate);
+}
