@@ -24,7 +24,6 @@ std::string_view CauseMeaning(std::string_view cause) {
       {"missing-HMAC", "the file has no security.evm"},
       {"invalid-HMAC", "security.evm does not match the file's metadata"},
       {"invalid-fail-immutable", "the EVM portable signature does not match the file's metadata"},
-      {"IMA-xattr-untrusted", "security.ima is not protected by EVM"},
   };
   for (const auto& [name, meaning] : kMeanings) {
     if (name == cause) return meaning;
