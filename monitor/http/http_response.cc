@@ -121,13 +121,14 @@ Response JsonError(int status, std::string_view message) {
 }
 
 std::string Serialize(const Response& r, bool head_only, bool keep_alive) {
-  bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+  int status = r.status >= 100 && r.status <= 599 ? r.status : 500;  // the status line needs three digits
+  bool bodiless = status < 200 || status == 204 || status == 304;
   std::string out;
   out.reserve(256 + r.body.size());
   out.append("HTTP/1.1 ")
-      .append(std::to_string(r.status))
+      .append(std::to_string(status))
       .append(" ")
-      .append(ReasonPhrase(r.status))
+      .append(ReasonPhrase(status))
       .append("\r\n");
   AppendField(out, "Date", HttpDate());
   if (!bodiless) {

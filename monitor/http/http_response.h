@@ -23,7 +23,8 @@ Response JsonError(int status, std::string_view message);
 
 // The response's bytes: status line, Date, Content-Type, Content-Length (the body's length
 // even when head_only leaves the body out), Connection, the extra fields, then the body.
-// 1xx, 204 and 304 responses carry neither body nor Content-Length.
+// 1xx, 204 and 304 responses carry neither body nor Content-Length. A status outside
+// 100-599 (a handler's bug) is sent as 500.
 std::string Serialize(const Response& r, bool head_only, bool keep_alive);
 
 }  // namespace imawatch::http

@@ -61,6 +61,8 @@ TEST(Serialize, HandlersCannotBreakTheFraming) {
   EXPECT_EQ(bytes.find("Bad Name"), std::string::npos);
   EXPECT_NE(bytes.find("\r\nX-Split: a  Set-Cookie: evil=1\r\n"), std::string::npos) << bytes;
   EXPECT_EQ(bytes.find("\r\nSet-Cookie"), std::string::npos);
+  r.status = 42;
+  EXPECT_TRUE(Serialize(r, false, false).starts_with("HTTP/1.1 500 Internal Server Error\r\n"));
 }
 
 TEST(JsonError, IsAJsonObjectWithTheMessage) {
