@@ -99,7 +99,8 @@ bool DaemonProcess::running() const {
   return r == 0;
 }
 
-bool DaemonProcess::WaitForLog(const std::string& text, std::chrono::milliseconds timeout, size_t from) const {
+bool DaemonProcess::WaitForLog(const std::string& text, std::chrono::milliseconds timeout,
+                               size_t from) const {
   return WaitUntil(
       [&] {
         std::string log = Log();

@@ -2,6 +2,7 @@
 // /metrics on loopback. Drift appears in Prometheus within two scrape intervals, disappears
 // when resolved, and tampering turns the mismatch series on.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -12,7 +13,6 @@
 
 #include <chrono>
 #include <csignal>
-#include <fcntl.h>
 #include <nlohmann/json.hpp>
 
 #include "monitor/base/env.h"
@@ -71,13 +71,15 @@ class Prometheus {
     const std::string config = dir_ + "/prometheus.yml";
     const std::string interval = std::to_string(std::chrono::seconds(kScrapeInterval).count()) + "s";
     EXPECT_TRUE(Env::Default()
-                    .WriteFileAtomically(config, "global:\n  scrape_interval: " + interval +
-                                                     "\n  evaluation_interval: " + interval +
-                                                     "\nscrape_configs:\n  - job_name: imawatch\n    static_configs:\n"
-                                                     "      - targets: ['127.0.0.1:" +
-                                                     std::to_string(target_port) + "']\n")
+                    .WriteFileAtomically(
+                        config, "global:\n  scrape_interval: " + interval +
+                                    "\n  evaluation_interval: " + interval +
+                                    "\nscrape_configs:\n  - job_name: imawatch\n    static_configs:\n"
+                                    "      - targets: ['127.0.0.1:" +
+                                    std::to_string(target_port) + "']\n")
                     .ok());
-    std::vector<std::string> argv = {"prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir_ + "/data",
+    std::vector<std::string> argv = {"prometheus", "--config.file=" + config,
+                                     "--storage.tsdb.path=" + dir_ + "/data",
                                      "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());

@@ -39,7 +39,8 @@ TEST(DaemonCrash, SigkillAtRandomPointsLosesAndDuplicatesNothing) {
   std::thread simulator([&] {
     for (int i = 1; !stop; ++i) {
       if (i % 4 == 0) {
-        if (node.Simulate({"run", "--scenario", "unknown-exec", "--seed", std::to_string(1000 + i)}).exit_code == 0)
+        if (node.Simulate({"run", "--scenario", "unknown-exec", "--seed", std::to_string(1000 + i)})
+                .exit_code == 0)
           ++unknown_execs;
       } else {
         node.Simulate({"run", "--scenario", "normal", "--entries", "6", "--burst", "3"});
@@ -69,7 +70,8 @@ TEST(DaemonCrash, SigkillAtRandomPointsLosesAndDuplicatesNothing) {
   ASSERT_TRUE(WaitUntil(
       [&] {
         json s = json::parse(HttpGet(last.Port(), "/v1/status", node.token()).body, nullptr, false);
-        return s.is_object() && s.value("state", "") == "verified" && s.value("proved_entries", uint64_t{0}) == total;
+        return s.is_object() && s.value("state", "") == "verified" &&
+               s.value("proved_entries", uint64_t{0}) == total;
       },
       60s))
       << HttpGet(last.Port(), "/v1/status", node.token()).body << last.Log();

@@ -44,8 +44,8 @@ void DaemonNode::WriteAllowList(int count, int kubelet_conf_versions) const {
   for (int i = 0; i < count; ++i) {
     ima::MeasurementRecord r = simulate::NormalMeasurement(static_cast<uint64_t>(i), ima::HashAlgo::kSha256);
     for (int v = 0; v < (r.path == "/etc/kubernetes/kubelet.conf" ? kubelet_conf_versions : 1); ++v) {
-      ima::MeasurementRecord version =
-          simulate::NormalMeasurement(static_cast<uint64_t>(i), ima::HashAlgo::kSha256, static_cast<uint32_t>(v));
+      ima::MeasurementRecord version = simulate::NormalMeasurement(
+          static_cast<uint64_t>(i), ima::HashAlgo::kSha256, static_cast<uint32_t>(v));
       text += "sha256:" + ima::Digest(ima::HashAlgo::kSha256, version.digest).hex() + " " + r.path + "\n";
     }
   }
@@ -53,14 +53,15 @@ void DaemonNode::WriteAllowList(int count, int kubelet_conf_versions) const {
 }
 
 void DaemonNode::WriteConfig(const std::string& extra, const std::string& ak_context) const {
-  std::string yaml = "node:\n  name: test-node\n  root: " + FixturePath("compliance/node") + "\ntpm:\n  tcti: \"" +
-                     Tpm().Tcti() + "\"\n";
+  std::string yaml = "node:\n  name: test-node\n  root: " + FixturePath("compliance/node") +
+                     "\ntpm:\n  tcti: \"" + Tpm().Tcti() + "\"\n";
   if (!ak_context.empty()) yaml += "  ak_context: " + ak_context + "\n  quote_interval: 1s\n";
-  yaml += "ima:\n  securityfs: " + securityfs_ + "\n  poll_interval: " + poll_interval_ + "\nappraisal:\n  allow_lists: [" +
-          allow_list_ + "]\nbenchmarks:\n  dir: " + SourceDir() +
-          "/benchmarks\n  enabled:\n    - id: cis-kubernetes-v1.7.1\n      level: 1\nstore:\n  path: " + store_ +
-          "\nhttp:\n  listen: 127.0.0.1:0\n  token_file: " + token_file_ +
-          "\naudit:\n  source: none\nwatch:\n  debounce: 100ms\nlog:\n  level: debug\n" + extra;
+  yaml +=
+      "ima:\n  securityfs: " + securityfs_ + "\n  poll_interval: " + poll_interval_ +
+      "\nappraisal:\n  allow_lists: [" + allow_list_ + "]\nbenchmarks:\n  dir: " + SourceDir() +
+      "/benchmarks\n  enabled:\n    - id: cis-kubernetes-v1.7.1\n      level: 1\nstore:\n  path: " + store_ +
+      "\nhttp:\n  listen: 127.0.0.1:0\n  token_file: " + token_file_ +
+      "\naudit:\n  source: none\nwatch:\n  debounce: 100ms\nlog:\n  level: debug\n" + extra;
   WriteFile(config_, yaml);
 }
 

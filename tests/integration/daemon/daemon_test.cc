@@ -5,6 +5,7 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 
+#include "monitor/base/env.h"
 #include "monitor/store/store.h"
 #include "tests/integration/daemon/daemon_node.h"
 
@@ -54,20 +55,23 @@ TEST(Daemon, ProvesDetectsDriftAndItsResolutionAndTampering) {
   DaemonProcess d(node.config());
   ASSERT_NE(d.Port(), 0) << d.Log();
 
-  ASSERT_TRUE(WaitUntil([&] { return StatusIs(d, node, "verified", 61); }, 30s)) << Status(d, node).dump(2) << d.Log();
+  ASSERT_TRUE(WaitUntil([&] { return StatusIs(d, node, "verified", 61); }, 30s))
+      << Status(d, node).dump(2) << d.Log();
   EXPECT_EQ(HttpGet(d.Port(), "/healthz").status, 200);
   EXPECT_EQ(HttpGet(d.Port(), "/readyz").status, 200);
   EXPECT_EQ(HttpGet(d.Port(), "/v1/status").status, 401);
   EXPECT_EQ(HttpGet(d.Port(), "/v1/status", "wrong").status, 401);
   std::string metrics = Metrics(d);
   EXPECT_NE(metrics.find("imawatch_state{state=\"verified\"} 1"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("imawatch_pcr_replay_match{bank=\"sha256\",pcr=\"10\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("imawatch_pcr_replay_match{bank=\"sha256\",pcr=\"10\"} 1"), std::string::npos)
+      << metrics;
   EXPECT_NE(metrics.find("imawatch_measurement_entries_proved_total 61"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("imawatch_build_info{version="), std::string::npos);
   EXPECT_EQ(metrics.find("/etc/"), std::string::npos) << "no path labels";
 
   // The report: evm-sig owner/mode proved by the TPM (the simulator's drop-in is 0644: 4.1.1 fails).
-  testing::HttpReply report = HttpGet(d.Port(), "/v1/reports/cis-kubernetes-v1.7.1?format=json", node.token());
+  testing::HttpReply report =
+      HttpGet(d.Port(), "/v1/reports/cis-kubernetes-v1.7.1?format=json", node.token());
   ASSERT_EQ(report.status, 200) << report.body;
   json r = json::parse(report.body);
   EXPECT_TRUE(r["proof"]["verified"].get<bool>()) << r["proof"].dump(2);
@@ -78,7 +82,8 @@ TEST(Daemon, ProvesDetectsDriftAndItsResolutionAndTampering) {
     found = true;
     EXPECT_EQ(rec["result"], "fail") << rec.dump(2);
     ASSERT_FALSE(rec["evidence"].empty());
-    EXPECT_NE(rec["evidence"][0]["proof"].get<std::string>().find("PCR 10 replay of entries 0.."), std::string::npos);
+    EXPECT_NE(rec["evidence"][0]["proof"].get<std::string>().find("PCR 10 replay of entries 0.."),
+              std::string::npos);
   }
   EXPECT_TRUE(found);
   EXPECT_TRUE(HasFinding(Findings(d, node), "recommendation:cis-kubernetes-v1.7.1:4.1.1"));
@@ -88,20 +93,24 @@ TEST(Daemon, ProvesDetectsDriftAndItsResolutionAndTampering) {
 
   // Drift: kubelet.conf measured with content no allow list knows.
   ASSERT_EQ(node.Simulate({"run", "--scenario", "drift"}).exit_code, 0);
-  ASSERT_TRUE(WaitUntil([&] { return HasFinding(Findings(d, node), "drift:/etc/kubernetes/kubelet.conf"); }, 20s))
+  ASSERT_TRUE(
+      WaitUntil([&] { return HasFinding(Findings(d, node), "drift:/etc/kubernetes/kubelet.conf"); }, 20s))
       << d.Log();
   metrics = Metrics(d);
-  EXPECT_NE(metrics.find("imawatch_drift_findings_open{benchmark=\"cis-kubernetes-v1.7.1\",recommendation=\"4.1."),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.find("imawatch_drift_findings_open{benchmark=\"cis-kubernetes-v1.7.1\",recommendation=\"4.1."),
+      std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("imawatch_drift_paths_open 1"), std::string::npos);
 
   // Resolution: the admin accepts the new content (the allow list changes; inotify reloads it).
   node.WriteAllowList(200, 2);
-  ASSERT_TRUE(WaitUntil([&] { return !HasFinding(Findings(d, node), "drift:/etc/kubernetes/kubelet.conf"); }, 20s))
+  ASSERT_TRUE(
+      WaitUntil([&] { return !HasFinding(Findings(d, node), "drift:/etc/kubernetes/kubelet.conf"); }, 20s))
       << d.Log();
   EXPECT_TRUE(HasFinding(Findings(d, node, true), "drift:/etc/kubernetes/kubelet.conf"));  // resolved, kept
-  ASSERT_TRUE(WaitUntil([&] { return Metrics(d).find("imawatch_drift_findings_open{") == std::string::npos; }, 10s));
+  ASSERT_TRUE(
+      WaitUntil([&] { return Metrics(d).find("imawatch_drift_findings_open{") == std::string::npos; }, 10s));
   EXPECT_NE(d.Log().find("config.reloaded"), std::string::npos);
 
   // Tampering: an entry the TPM never received.
@@ -109,7 +118,8 @@ TEST(Daemon, ProvesDetectsDriftAndItsResolutionAndTampering) {
   ASSERT_TRUE(WaitUntil([&] { return Status(d, node).value("state", "") == "mismatch"; }, 20s)) << d.Log();
   metrics = Metrics(d);
   EXPECT_NE(metrics.find("imawatch_state{state=\"mismatch\"} 1"), std::string::npos);
-  EXPECT_NE(metrics.find("imawatch_pcr_replay_match{bank=\"sha256\",pcr=\"10\"} 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("imawatch_pcr_replay_match{bank=\"sha256\",pcr=\"10\"} 0"), std::string::npos)
+      << metrics;
   r = json::parse(HttpGet(d.Port(), "/v1/reports/cis-kubernetes-v1.7.1", node.token()).body);
   EXPECT_FALSE(r["proof"]["verified"].get<bool>());
   EXPECT_EQ(r["overall"]["pass"], 0);
@@ -132,8 +142,8 @@ TEST(Daemon, ARebootStartsANewEpochAndClosesTheOldFindings) {
   EXPECT_EQ(Findings(d, node).size(), 2u) << Findings(d, node).dump(2);  // unknown exec + 4.1.1
 
   ASSERT_EQ(node.Simulate({"run", "--scenario", "reboot", "--entries", "10"}).exit_code, 0);
-  ASSERT_TRUE(WaitUntil([&] { return StatusIs(d, node, "verified", 11) && Status(d, node)["epoch"] != first_epoch; },
-                        30s))
+  ASSERT_TRUE(WaitUntil(
+      [&] { return StatusIs(d, node, "verified", 11) && Status(d, node)["epoch"] != first_epoch; }, 30s))
       << Status(d, node).dump(2) << d.Log();
   // The unknown executable belonged to the old boot; 4.1.1 is not decided yet in this one
   // (the drop-in was not measured in the first 10 entries) or fails again as a new finding.
@@ -180,14 +190,14 @@ TEST(Daemon, QuotesOnItsIntervalAndServesTheLatestEvidence) {
   ASSERT_EQ(node.Simulate({"init"}).exit_code, 0);
   ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "10"}).exit_code, 0);
   const std::string ak = node.dir() + "/ak.ctx", pem = node.dir() + "/ak.pem";
-  testing::CommandResult created = testing::RunCommand({testing::ImawatchBinary(), "tpm", "ak", "create", "--tcti",
-                                                        DaemonNode::Tpm().Tcti(), "--type", "ecc", "--context", ak,
-                                                        "--pub-pem", pem});
+  testing::CommandResult created =
+      testing::RunCommand({testing::ImawatchBinary(), "tpm", "ak", "create", "--tcti",
+                           DaemonNode::Tpm().Tcti(), "--type", "ecc", "--context", ak, "--pub-pem", pem});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   node.WriteAllowList(20);
   node.WriteConfig("", ak);
   DaemonProcess d(node.config());
-  ASSERT_NE(d.Port(), 0);
+  ASSERT_NE(d.Port(), 0) << d.Log();
   ASSERT_TRUE(WaitUntil([&] { return HttpGet(d.Port(), "/v1/evidence", node.token()).status == 200; }, 30s))
       << d.Log();
   const std::string path = node.dir() + "/evidence.json";

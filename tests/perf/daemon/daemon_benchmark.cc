@@ -107,7 +107,8 @@ int Run(uint64_t entries, int idle_seconds, int samples, int rate) {
   std::thread load([&] {
     while (!stop) {
       const std::string n = std::to_string(rate / 10);
-      if (node.Simulate({"run", "--scenario", "normal", "--entries", n, "--rate", std::to_string(rate)}).exit_code == 0)
+      if (node.Simulate({"run", "--scenario", "normal", "--entries", n, "--rate", std::to_string(rate)})
+              .exit_code == 0)
         appended += static_cast<uint64_t>(rate / 10);
     }
   });
@@ -115,7 +116,8 @@ int Run(uint64_t entries, int idle_seconds, int samples, int rate) {
   const auto load0 = Clock::now();
   for (int i = 0; i < samples; ++i) {
     const double before = DriftPaths(port);
-    if (node.Simulate({"run", "--scenario", "unknown-exec", "--seed", std::to_string(i)}).exit_code != 0) break;
+    if (node.Simulate({"run", "--scenario", "unknown-exec", "--seed", std::to_string(i)}).exit_code != 0)
+      break;
     const auto t0 = Clock::now();
     if (!WaitUntil([&] { return DriftPaths(port) > before; }, 30s)) {
       std::cerr << "drift " << i << " never reached /metrics\n";
@@ -128,11 +130,13 @@ int Run(uint64_t entries, int idle_seconds, int samples, int rate) {
   load.join();
   const double load_seconds = Seconds(Clock::now() - load0);
   if (latencies.empty()) return 1;
-  std::printf("drift -> /metrics while appending %.0f entries/s (target %d): p50 %.0f ms, p99 %.0f ms, max %.0f ms "
-              "(%zu samples; poll interval 1 s)\n",
-              static_cast<double>(appended.load()) / load_seconds, rate, Percentile(latencies, 0.5),
-              Percentile(latencies, 0.99), *std::max_element(latencies.begin(), latencies.end()), latencies.size());
-  std::printf("after load: RSS %.1f MB, peak %.1f MB\n", MemoryMb(d.pid(), "VmRSS"), MemoryMb(d.pid(), "VmHWM"));
+  std::printf(
+      "drift -> /metrics while appending %.0f entries/s (target %d): p50 %.0f ms, p99 %.0f ms, max %.0f ms "
+      "(%zu samples; poll interval 1 s)\n",
+      static_cast<double>(appended.load()) / load_seconds, rate, Percentile(latencies, 0.5),
+      Percentile(latencies, 0.99), *std::max_element(latencies.begin(), latencies.end()), latencies.size());
+  std::printf("after load: RSS %.1f MB, peak %.1f MB\n", MemoryMb(d.pid(), "VmRSS"),
+              MemoryMb(d.pid(), "VmHWM"));
   return 0;
 }
 
