@@ -293,10 +293,10 @@ class Parser {
       const YAML::Node value = it->second;
       if (!key.IsScalar()) return Fail(key, path, "keys must be plain names, got " + Got(key));
       const std::string& name = key.Scalar();
-      std::string full = Join(path, name);
       const auto& allowed = KeysOf(schema_section);
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        std::string shown = Join(path, Quote(name).substr(1, Quote(name).size() - 2));
+        std::string quoted = Quote(name);
+        std::string shown = Join(path, std::string_view(quoted).substr(1, quoted.size() - 2));
         auto hint = Suggest(schema_section, path, name);
         std::string message = "unknown key";
         if (hint) {
@@ -308,7 +308,7 @@ class Parser {
         }
         return Fail(key, shown, message);
       }
-      if (out.count(name)) return Fail(key, full, "duplicate key");
+      if (out.count(name)) return Fail(key, Join(path, name), "duplicate key");
       if (value.IsNull()) null_values_.emplace_back(value, key.Mark());
       out.emplace(name, value);
     }
