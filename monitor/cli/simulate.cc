@@ -31,6 +31,22 @@ struct SimulateArgs {
   std::string path;
 };
 
+struct AllowListArgs {
+  std::string out;
+  uint64_t count = 1000;
+  std::string ima_hash = "sha256";
+  uint32_t versions = 1;
+};
+
+int RunAllowList(const AllowListArgs& a) {
+  auto algo = ima::HashAlgoFromName(a.ima_hash);
+  if (!algo) return ReportInputError("simulate", InvalidInput("unknown hash " + a.ima_hash));
+  Status written =
+      Env::Default().WriteFileAtomically(a.out, simulate::NormalAllowList(a.count, *algo, a.versions));
+  if (!written.ok()) return ReportInputError("simulate", written.error());
+  return kExitOk;
+}
+
 int RunInit(const SimulateArgs& a) {
   simulate::NodeSettings settings;
   auto t = ima::WritableTemplateFromName(a.template_name);
@@ -117,6 +133,17 @@ const CommandRegistration kSimulate("simulate", [](CLI::App& root, int& exit_cod
   run->add_option("--entry", a->edit_index, "tamper-edit: index of the entry to edit (default: the last)");
   run->add_option("--path", a->path, "drift, unknown-exec, violation, tamper-append: the file");
   run->callback([a, &exit_code] { exit_code = RunScenario(*a); });
+
+  auto allow = std::make_shared<AllowListArgs>();
+  auto* allowlist = cmd->add_subcommand(
+      "allowlist", "Write an allow list of the normal scenario's files (the simulated node's golden image)");
+  allowlist->add_option("--out", allow->out, "File to write (replaced atomically)")->required();
+  allowlist->add_option("--count", allow->count, "Files of the normal scenario to list (default 1000)");
+  allowlist->add_option("--ima-hash", allow->ima_hash, "Digest algorithm (default sha256)")
+      ->check(CLI::IsMember({"sha1", "sha256", "sha384", "sha512"}));
+  allowlist->add_option("--versions", allow->versions,
+                        "Content versions of each node file to accept (2 also accepts one drift)");
+  allowlist->callback([allow, &exit_code] { exit_code = RunAllowList(*allow); });
 });
 
 }  // namespace

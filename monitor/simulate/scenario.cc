@@ -102,6 +102,19 @@ ima::MeasurementRecord NormalMeasurement(uint64_t serial, ima::HashAlgo algo, ui
   return FileRecord(path, f.mode, algo, version);
 }
 
+std::string NormalAllowList(uint64_t count, ima::HashAlgo algo, uint32_t versions) {
+  std::string text =
+      "# imawatch simulator: the normal scenario's first " + std::to_string(count) + " files\n";
+  for (uint64_t serial = 0; serial < count; ++serial) {
+    const uint32_t kept = serial < kNodeFileCount ? std::max<uint32_t>(versions, 1) : 1;
+    for (uint32_t v = 0; v < kept; ++v) {
+      ima::MeasurementRecord r = NormalMeasurement(serial, algo, v);
+      text += std::string(ima::Name(algo)) + ":" + ima::Digest(algo, r.digest).hex() + " " + r.path + "\n";
+    }
+  }
+  return text;
+}
+
 Result<ScenarioReport> RunScenario(Env& env, const std::string& root, const ScenarioOptions& o) {
   const auto& names = ScenarioNames();
   if (std::find(names.begin(), names.end(), o.scenario) == names.end()) {

@@ -55,4 +55,9 @@ Result<ScenarioReport> RunScenario(Env& env, const std::string& root, const Scen
 // gives the same path and digest on every node and run).
 ima::MeasurementRecord NormalMeasurement(uint64_t serial, ima::HashAlgo algo, uint32_t version = 0);
 
+// An allow list (native form, doc/allowlist-format.md) of the normal scenario's first `count`
+// files: what a golden image of the simulated node would hold. Versions 0..versions-1 of each
+// node file are listed, so `versions = 2` also accepts the content one drift measures.
+std::string NormalAllowList(uint64_t count, ima::HashAlgo algo, uint32_t versions = 1);
+
 }  // namespace imawatch::simulate

@@ -40,21 +40,14 @@ CommandResult DaemonNode::Simulate(std::vector<std::string> args) const {
 }
 
 void DaemonNode::WriteAllowList(int count, int kubelet_conf_versions) const {
-  std::string text = "# the simulator's normal files\n";
-  for (int i = 0; i < count; ++i) {
-    ima::MeasurementRecord r = simulate::NormalMeasurement(static_cast<uint64_t>(i), ima::HashAlgo::kSha256);
-    for (int v = 0; v < (r.path == "/etc/kubernetes/kubelet.conf" ? kubelet_conf_versions : 1); ++v) {
-      ima::MeasurementRecord version = simulate::NormalMeasurement(
-          static_cast<uint64_t>(i), ima::HashAlgo::kSha256, static_cast<uint32_t>(v));
-      text += "sha256:" + ima::Digest(ima::HashAlgo::kSha256, version.digest).hex() + " " + r.path + "\n";
-    }
-  }
-  WriteFile(allow_list_, text);
+  WriteFile(allow_list_, simulate::NormalAllowList(static_cast<uint64_t>(count), ima::HashAlgo::kSha256,
+                                                   static_cast<uint32_t>(kubelet_conf_versions)));
 }
 
 void DaemonNode::WriteConfig(const std::string& extra, const std::string& ak_context) const {
-  std::string yaml = "node:\n  name: test-node\n  root: " + FixturePath("compliance/node") +
-                     "\ntpm:\n  tcti: \"" + Tpm().Tcti() + "\"\n";
+  std::string yaml =
+      "node:\n  name: test-node\n  root: " + (root_.empty() ? FixturePath("compliance/node") : root_) +
+      "\ntpm:\n  tcti: \"" + Tpm().Tcti() + "\"\n";
   if (!ak_context.empty()) yaml += "  ak_context: " + ak_context + "\n  quote_interval: 1s\n";
   yaml +=
       "ima:\n  securityfs: " + securityfs_ + "\n  poll_interval: " + poll_interval_ +

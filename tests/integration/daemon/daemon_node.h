@@ -25,6 +25,8 @@ class DaemonNode {
   void WriteConfig(const std::string& extra = "", const std::string& ak_context = "") const;
 
   void set_poll_interval(std::string interval) { poll_interval_ = std::move(interval); }
+  // Where the node's files are read (default: the compliance node fixture, read-only).
+  void set_root(std::string root) { root_ = std::move(root); }
 
   const std::string& dir() const { return dir_; }
   const std::string& securityfs() const { return securityfs_; }
@@ -36,6 +38,7 @@ class DaemonNode {
  private:
   std::string dir_, securityfs_, config_, store_, allow_list_, token_file_, token_;
   std::string poll_interval_ = "100ms";
+  std::string root_;
 };
 
 }  // namespace imawatch::testing

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "monitor/base/env.h"
@@ -208,6 +210,34 @@ TEST(Daemon, QuotesOnItsIntervalAndServesTheLatestEvidence) {
       testing::RunCommand({testing::ImawatchBinary(), "verify-evidence", path, "--ak", pem});
   EXPECT_NE(verified.out.find("quote"), std::string::npos) << verified.out << verified.err;
   EXPECT_NE(Metrics(d).find("imawatch_quotes_total{result=\"success\"}"), std::string::npos);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(), 0);
+}
+
+TEST(Daemon, AFileChangedOnDiskIsFlaggedUntilIMAMeasuresItAgain) {
+  DaemonNode node;
+  const std::string root = node.dir() + "/root";
+  std::filesystem::copy(testing::FixturePath("compliance/node"), root,
+                        std::filesystem::copy_options::recursive);
+  node.set_root(root);
+  ASSERT_EQ(node.Simulate({"init", "--template", "evm-sig"}).exit_code, 0);
+  ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "40"}).exit_code, 0);
+  node.WriteAllowList(200, 2);
+  node.WriteConfig();
+  DaemonProcess d(node.config());
+  ASSERT_TRUE(WaitUntil([&] { return StatusIs(d, node, "verified", 41); }, 30s)) << d.Log();
+  EXPECT_EQ(Metrics(d).find("imawatch_recommendation_changed_on_disk{"), std::string::npos);
+
+  std::ofstream(root + "/etc/kubernetes/kubelet.conf", std::ios::app) << "# edited by hand\n";
+  const std::string flagged = "imawatch_recommendation_changed_on_disk{benchmark=\"cis-kubernetes-v1.7.1\"";
+  ASSERT_TRUE(WaitUntil([&] { return Metrics(d).find(flagged) != std::string::npos; }, 10s)) << d.Log();
+  EXPECT_EQ(Status(d, node)["changed_on_disk"], json::array({"/etc/kubernetes/kubelet.conf"}));
+  EXPECT_NE(d.Log().find("file.changed_on_disk"), std::string::npos);
+
+  // IMA measures the file again: the flag clears (the verdict rests on the new measurement).
+  ASSERT_EQ(node.Simulate({"run", "--scenario", "drift"}).exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] { return Metrics(d).find(flagged) == std::string::npos; }, 10s)) << d.Log();
+  EXPECT_TRUE(Status(d, node)["changed_on_disk"].empty());
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(), 0);
 }
