@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <charconv>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "monitor/base/utf8.h"
 #include "monitor/compliance/benchmark_catalog.h"
@@ -98,12 +100,10 @@ std::optional<std::string> Suggest(std::string_view schema_section, std::string_
   return std::nullopt;
 }
 
-// Values quoted in messages are cut short and made printable: the input may be anything.
-std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 60;
-  std::string cut(text.substr(0, kMax));
-  std::string out = "\"";
-  for (char ch : Utf8OrEscaped(cut)) {
+// Input bytes in messages (values, yaml-cpp's own complaints) become printable UTF-8.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char ch : Utf8OrEscaped(text)) {
     auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) {
       static constexpr char kHex[] = "0123456789abcdef";
@@ -114,7 +114,13 @@ std::string Quote(std::string_view text) {
       out += ch;
     }
   }
-  return out + (text.size() > kMax ? "…\"" : "\"");
+  return out;
+}
+
+// Values quoted in messages are cut short: the input may be anything.
+std::string Quote(std::string_view text) {
+  constexpr size_t kMax = 60;
+  return "\"" + Printable(text.substr(0, kMax)) + (text.size() > kMax ? "…\"" : "\"");
 }
 
 std::string Got(const YAML::Node& node) {
@@ -224,6 +230,31 @@ std::string Hostname() {
   return Utf8OrEscaped(name);
 }
 
+// Where a second document starts, if the text has one. YAML::LoadAll would say, but it loops
+// forever on some malformed input (yaml-cpp 0.7), so the parser is asked for two documents only.
+std::optional<YAML::Mark> SecondDocument(std::string_view text) {
+  class DocumentStarts : public YAML::EventHandler {
+   public:
+    void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+    YAML::Mark last;
+  };
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) return std::nullopt;
+  return starts.last;
+}
+
 // Walks the document; the first error wins.
 class Parser {
  public:
@@ -233,26 +264,25 @@ class Parser {
   }
 
   Result<DaemonConfig> Parse(std::string_view text) {
-    std::vector<YAML::Node> docs;
+    YAML::Node root;
+    std::optional<YAML::Mark> second;
     try {
-      docs = YAML::LoadAll(std::string(text));
+      root = YAML::Load(std::string(text));
+      second = SecondDocument(text);
     } catch (const YAML::Exception& e) {
-      return InvalidInput("malformed YAML: " + e.msg, At(e.mark));
+      return InvalidInput("malformed YAML: " + Printable(e.msg), At(e.mark));
     } catch (const std::exception& e) {
-      return InvalidInput(std::string("malformed YAML: ") + e.what(), {.source = source_});
+      return InvalidInput("malformed YAML: " + Printable(e.what()), {.source = source_});
     }
-    if (docs.size() > 1) {
-      return InvalidInput(
-          "a config file holds one YAML document, this one has " + std::to_string(docs.size()),
-          At(docs[1].Mark()));
-    }
+    if (second)
+      return InvalidInput("a config file holds one YAML document; a second one starts here", At(*second));
     DaemonConfig c;
     c.node_name = Hostname();
     c.benchmarks_dir = compliance::DefaultBenchmarksDir();
     try {
-      if (!docs.empty() && !ParseRoot(docs[0], c)) return *error_;
+      if (!ParseRoot(root, c)) return *error_;
     } catch (const YAML::Exception& e) {
-      return InvalidInput("unexpected YAML structure: " + e.msg, At(e.mark));
+      return InvalidInput("unexpected YAML structure: " + Printable(e.msg), At(e.mark));
     }
     return c;
   }

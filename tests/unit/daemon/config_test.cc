@@ -388,7 +388,17 @@ TEST(Config, MalformedYamlHasAPosition) {
   EXPECT_EQ(e.where().source, "cfg.yaml");
   EXPECT_TRUE(e.where().line) << e.ToString();
   EXPECT_TRUE(e.message().starts_with("malformed YAML: ")) << e.ToString();
-  ExpectError("tpm: {}\n---\nima: {}\n", 3, 1, "a config file holds one YAML document, this one has 2");
+  ExpectError("tpm: {}\n---\nima: {}\n", 2, 1,
+              "a config file holds one YAML document; a second one starts here");
+}
+
+// yaml-cpp 0.7's LoadAll never returns on this (found by the fuzzer).
+TEST(Config, InputThatHangsLoadAllIsRefused) {
+  const std::string text =
+      testing::ReadFileOrDie(testing::SourceDir() + "/tests/fuzz/corpus/config_fuzz/loadall-loop.yaml");
+  auto c = ParseConfig(text, "cfg.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().where().source, "cfg.yaml");
 }
 
 TEST(Config, MessagesQuoteValuesSafely) {
@@ -398,6 +408,9 @@ TEST(Config, MessagesQuoteValuesSafely) {
   EXPECT_TRUE(e.message().ends_with("a…\"")) << e.message();
   e = ParseError("\xff\xfe: 1");
   EXPECT_TRUE(IsValidUtf8(e.message())) << e.message();
+  // yaml-cpp's own message carries the offending byte.
+  e = ParseError(std::string("a: \"\\\x80\"\n"));
+  EXPECT_EQ(e.message(), "malformed YAML: unknown escape character: \\x80");
 }
 
 TEST(Config, TheDeployExampleParses) {
