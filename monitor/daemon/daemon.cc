@@ -184,6 +184,7 @@ struct Daemon::Impl {
   uint64_t processed = 0;  // entries of this epoch handed to the assessment
   std::map<std::pair<std::string, std::string>, std::string> verdicts;  // as committed
   std::map<std::string, Drift> committed_drift;                         // drift the store has open
+  std::set<std::string> open_findings;                                  // keys the store has open
   std::vector<store::FindingSeen> audit_findings;                       // waiting for an epoch to commit with
 
   std::string state = "starting";
@@ -348,6 +349,10 @@ Status Daemon::Impl::StartEpoch(const std::string& boot_aggregate, bool force_ne
   auto v = store->CurrentVerdicts(epoch->id);
   if (!v) return v.error();
   verdicts = std::move(*v);
+  auto findings = store->Findings(false);
+  if (!findings) return findings.error();
+  open_findings.clear();
+  for (const auto& f : *findings) open_findings.insert(f.key);
   processed = 0;
   prefix.Reset();
   assessment->Reset();
@@ -495,7 +500,7 @@ Status Daemon::Impl::ProcessProved(const ima::PollResult& r) {
       auto& last = verdicts[{bench, result.id}];
       if (last == verdict) continue;
       const std::string key = "recommendation:" + bench + ":" + result.id;
-      if (verdict == "fail") {
+      if (verdict == "fail" && !open_findings.count(key)) {
         json detail = {{"benchmark", bench},
                        {"recommendation", result.id},
                        {"title", result.title},
@@ -506,7 +511,10 @@ Status Daemon::Impl::ProcessProved(const ima::PollResult& r) {
             {.key = key,
              .subject = bench + "/" + result.id,
              .detail_json = detail.dump(-1, ' ', false, json::error_handler_t::replace)});
-      } else if (last == "fail") {
+      } else if (result.verdict != comp::Verdict::kError && result.verdict != comp::Verdict::kFail &&
+                 open_findings.count(key)) {
+        // Resolved by a decision (pass, not-applicable, manual); an error (evidence withdrawn
+        // or missing) proves nothing either way and leaves a failing finding open.
         batch.findings_resolved.push_back(key);
       }
       last = verdict;
@@ -528,8 +536,30 @@ Status Daemon::Impl::ProcessProved(const ima::PollResult& r) {
            .report_json = report::ReportJson(doc).dump(-1, ' ', false, json::error_handler_t::replace)});
     }
   }
-  for (store::FindingSeen& f : audit_findings) batch.findings_seen.push_back(std::move(f));
-  audit_findings.clear();
+  batch.findings_seen.insert(batch.findings_seen.end(), audit_findings.begin(), audit_findings.end());
+
+  // The sinks' messages ride in the same transaction (transactional outbox): a sink hears of
+  // exactly the findings committed, each once.
+  for (const SinkConfig& sink : config.sinks) {
+    for (const store::FindingSeen& f : batch.findings_seen) {
+      json message = {{"event", "finding"},
+                      {"state", open_findings.count(f.key) ? "updated" : "open"},
+                      {"key", f.key},
+                      {"subject", f.subject},
+                      {"node", config.node_name},
+                      {"epoch", epoch->id},
+                      {"time", batch.now},
+                      {"detail", json::parse(f.detail_json, nullptr, false)}};
+      batch.outbox.push_back(
+          {.sink = sink.name, .payload = message.dump(-1, ' ', false, json::error_handler_t::replace)});
+    }
+    for (const std::string& key : batch.findings_resolved) {
+      json message = {{"event", "finding"},       {"state", "resolved"}, {"key", key},
+                      {"node", config.node_name}, {"epoch", epoch->id},  {"time", batch.now}};
+      batch.outbox.push_back(
+          {.sink = sink.name, .payload = message.dump(-1, ' ', false, json::error_handler_t::replace)});
+    }
+  }
 
   const bool anything = batch.cursor.entry_index != batch.expected_entry_index ||
                         !batch.findings_seen.empty() || !batch.findings_resolved.empty() ||
@@ -537,6 +567,9 @@ Status Daemon::Impl::ProcessProved(const ima::PollResult& r) {
   if (!anything) return Status::Ok();
   if (Status s = Commit(batch); !s.ok()) return s;
   committed_drift = assessment->drift();
+  audit_findings.clear();
+  for (const auto& f : batch.findings_seen) open_findings.insert(f.key);
+  for (const auto& key : batch.findings_resolved) open_findings.erase(key);
   for (const auto& path : opened)
     log.Warn("drift.open", {{"path", Utf8OrEscaped(path)}, {"epoch", epoch->id}});
   for (const auto& path : resolved)

@@ -32,7 +32,7 @@ TEST(DaemonCrash, SigkillAtRandomPointsLosesAndDuplicatesNothing) {
   ASSERT_EQ(node.Simulate({"init", "--template", "evm-sig"}).exit_code, 0);
   ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "20"}).exit_code, 0);
   node.WriteAllowList(3000);
-  node.WriteConfig();
+  node.WriteConfig("sinks:\n  - type: file\n    name: drop\n");
 
   std::atomic<bool> stop{false};
   std::atomic<int> unknown_execs{0};
@@ -110,6 +110,21 @@ TEST(DaemonCrash, SigkillAtRandomPointsLosesAndDuplicatesNothing) {
   }
   EXPECT_EQ(drift, unknown_execs.load()) << "an unknown executable's finding was lost";
   EXPECT_EQ(rows.count("recommendation:cis-kubernetes-v1.7.1:4.1.1"), 1u);
+
+  // The sink's outbox got each finding once, in the transaction that stored it.
+  auto stmt = store->database().Prepare("SELECT payload FROM outbox WHERE sink = 'drop' ORDER BY id");
+  ASSERT_TRUE(stmt.ok());
+  std::map<std::string, int> messages;
+  for (;;) {
+    auto row = stmt->Step();
+    ASSERT_TRUE(row.ok());
+    if (!*row) break;
+    json m = json::parse(stmt->Text(0));
+    EXPECT_EQ(m["state"], "open") << m.dump();
+    ++messages[m["key"].get<std::string>()];
+  }
+  EXPECT_EQ(messages.size(), rows.size());
+  for (const auto& [key, count] : messages) EXPECT_EQ(count, 1) << key << " sent " << count << " times";
 }
 
 }  // namespace
