@@ -197,11 +197,18 @@ Result<EvidenceVerification> VerifyEvidence(const Evidence& e, std::string_view 
 
   // The list: the bundle's bytes (or the verifier's copy), then its replay.
   const std::vector<uint8_t>* bytes = nullptr;
+  std::vector<uint8_t> prefix;
   if (expect.list) {
     if (e.list.data && *e.list.data != *expect.list) {
       checks.Fail(kCheckListDigest, "the list given to the verifier is not the bundle's list");
     }
     bytes = &*expect.list;
+    // The kernel's list only grows: a copy taken after the bundle holds the bundle's list as
+    // its first e.list.size bytes (a daemon's periodic quote, checked against today's list).
+    if (!e.list.data && bytes->size() > e.list.size) {
+      prefix.assign(bytes->begin(), bytes->begin() + static_cast<std::ptrdiff_t>(e.list.size));
+      bytes = &prefix;
+    }
   } else if (e.list.data) {
     bytes = &*e.list.data;
   } else {

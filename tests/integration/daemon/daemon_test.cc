@@ -206,9 +206,13 @@ TEST(Daemon, QuotesOnItsIntervalAndServesTheLatestEvidence) {
   testing::HttpReply evidence = HttpGet(d.Port(), "/v1/evidence", node.token());
   ASSERT_TRUE(Env::Default().WriteFileAtomically(path, evidence.body).ok());
   // An auditor verifies it offline with the AK's public key (digest-only bundle: no list).
+  // The list has grown since the quote: the bundle's list is its prefix.
+  ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "5"}).exit_code, 0);
   testing::CommandResult verified =
-      testing::RunCommand({testing::ImawatchBinary(), "verify-evidence", path, "--ak", pem});
-  EXPECT_NE(verified.out.find("quote"), std::string::npos) << verified.out << verified.err;
+      testing::RunCommand({testing::ImawatchBinary(), "verify-evidence", path, "--ak", pem, "--list",
+                           node.securityfs() + "/ima/binary_runtime_measurements"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("evidence verified"), std::string::npos) << verified.out;
   EXPECT_NE(Metrics(d).find("imawatch_quotes_total{result=\"success\"}"), std::string::npos);
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(), 0);
