@@ -235,13 +235,18 @@ TEST(Daemon, AFileChangedOnDiskIsFlaggedUntilIMAMeasuresItAgain) {
   std::ofstream(root + "/etc/kubernetes/kubelet.conf", std::ios::app) << "# edited by hand\n";
   const std::string flagged = "imawatch_recommendation_changed_on_disk{benchmark=\"cis-kubernetes-v1.7.1\"";
   ASSERT_TRUE(WaitUntil([&] { return Metrics(d).find(flagged) != std::string::npos; }, 10s)) << d.Log();
-  EXPECT_EQ(Status(d, node)["changed_on_disk"], json::array({"/etc/kubernetes/kubelet.conf"}));
+  // /v1/status is published after the metrics of the same poll.
+  EXPECT_TRUE(WaitUntil(
+      [&] { return Status(d, node)["changed_on_disk"] == json::array({"/etc/kubernetes/kubelet.conf"}); },
+      5s))
+      << Status(d, node).dump(2);
   EXPECT_NE(d.Log().find("file.changed_on_disk"), std::string::npos);
 
   // IMA measures the file again: the flag clears (the verdict rests on the new measurement).
   ASSERT_EQ(node.Simulate({"run", "--scenario", "drift"}).exit_code, 0);
   ASSERT_TRUE(WaitUntil([&] { return Metrics(d).find(flagged) == std::string::npos; }, 10s)) << d.Log();
-  EXPECT_TRUE(Status(d, node)["changed_on_disk"].empty());
+  EXPECT_TRUE(WaitUntil([&] { return Status(d, node)["changed_on_disk"].empty(); }, 5s))
+      << Status(d, node).dump(2);
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(), 0);
 }
