@@ -1,8 +1,12 @@
 // imawatch daemon as a process against the node simulator and a real TPM (swtpm): proof,
 // drift and its resolution, tampering, reboot, reload, quotes and the HTTP API.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -247,6 +251,100 @@ TEST(Daemon, AFileChangedOnDiskIsFlaggedUntilIMAMeasuresItAgain) {
   ASSERT_TRUE(WaitUntil([&] { return Metrics(d).find(flagged) == std::string::npos; }, 10s)) << d.Log();
   EXPECT_TRUE(WaitUntil([&] { return Status(d, node)["changed_on_disk"].empty(); }, 5s))
       << Status(d, node).dump(2);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(), 0);
+}
+
+TEST(Daemon, IMAAuditRecordsBecomeEventsAndFindings) {
+  DaemonNode node;
+  ASSERT_EQ(node.Simulate({"init"}).exit_code, 0);
+  ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "10"}).exit_code, 0);
+  node.WriteAllowList(20);
+  const std::string audit_log = node.dir() + "/audit.log";
+  ASSERT_TRUE(
+      Env::Default().WriteFileAtomically(audit_log, "type=DAEMON_START msg=audit(1.000:1): op=start\n").ok());
+  node.WriteConfig();
+  std::string yaml = testing::ReadFileOrDie(node.config());
+  const std::string no_audit = "audit:\n  source: none";
+  yaml.replace(yaml.find(no_audit), no_audit.size(), "audit:\n  source: file\n  file: " + audit_log);
+  ASSERT_TRUE(Env::Default().WriteFileAtomically(node.config(), yaml).ok());
+  DaemonProcess d(node.config());
+  ASSERT_TRUE(WaitUntil([&] { return StatusIs(d, node, "verified", 11); }, 30s)) << d.Log();
+
+  // auditd appends: the sample's IMA records (policy load, appraisal failures, violations).
+  std::ofstream(audit_log, std::ios::app)
+      << testing::ReadFileOrDie(testing::FixturePath("audit/sample-audit.log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return HasFinding(Findings(d, node), "audit:appraise_data:invalid-hash:/usr/bin/sm-dump"); },
+      20s))
+      << Findings(d, node).dump(2) << d.Log();
+  const json findings = Findings(d, node);
+  EXPECT_TRUE(HasFinding(findings, "audit:appraise_data:invalid-signature:/root/keys/modules/foo.ko"));
+  std::string metrics = Metrics(d);
+  EXPECT_NE(metrics.find("imawatch_audit_events_total{type=\"INTEGRITY_DATA\"}"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("imawatch_audit_events_total{type=\"INTEGRITY_STATUS\"}"), std::string::npos);
+  EXPECT_NE(d.Log().find("audit.finding"), std::string::npos);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(), 0);
+}
+
+TEST(Daemon, TellsSystemdWhenReadyReloadingAndStopping) {
+  DaemonNode node;
+  ASSERT_EQ(node.Simulate({"init"}).exit_code, 0);
+  ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "5"}).exit_code, 0);
+  node.WriteAllowList(10);
+  node.WriteConfig();
+  const std::string socket_path = node.dir() + "/notify.sock";
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(socket_path.size(), sizeof(addr.sun_path));
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  timeval tv{.tv_sec = 30, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  auto receive = [&] {
+    char buffer[256];
+    ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+  };
+  setenv("NOTIFY_SOCKET", socket_path.c_str(), 1);
+  DaemonProcess d(node.config());
+  unsetenv("NOTIFY_SOCKET");
+  EXPECT_EQ(receive(), "READY=1") << d.Log();
+  d.Signal(SIGHUP);
+  EXPECT_EQ(receive(), "RELOADING=1");
+  EXPECT_EQ(receive(), "READY=1");
+  d.Signal(SIGTERM);
+  EXPECT_EQ(receive(), "STOPPING=1");
+  EXPECT_EQ(d.Wait(), 0);
+  close(fd);
+}
+
+// Last in this file: it restarts the shared swtpm (the next init resets it anyway).
+TEST(Daemon, ATpmThatStopsAnsweringIsReportedNeverVerified) {
+  DaemonNode node;
+  ASSERT_EQ(node.Simulate({"init"}).exit_code, 0);
+  ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "10"}).exit_code, 0);
+  node.WriteAllowList(20);
+  node.WriteConfig();
+  DaemonProcess d(node.config());
+  ASSERT_TRUE(WaitUntil([&] { return StatusIs(d, node, "verified", 11); }, 30s)) << d.Log();
+
+  DaemonNode::Tpm().Kill();
+  ASSERT_TRUE(WaitUntil([&] { return Status(d, node).value("state", "") == "tpm-unavailable"; }, 20s))
+      << d.Log();
+  std::string metrics = Metrics(d);
+  EXPECT_NE(metrics.find("imawatch_state{state=\"tpm-unavailable\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("imawatch_tpm_errors_total{reason="), std::string::npos) << metrics;
+  EXPECT_TRUE(d.running());
+
+  // Back with its PCRs reset under a list that still holds this boot's entries: not this boot's
+  // TPM any more, so never verified again.
+  DaemonNode::Tpm().Restart();
+  ASSERT_TRUE(WaitUntil([&] { return Status(d, node).value("state", "") == "mismatch"; }, 20s)) << d.Log();
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(), 0);
 }
