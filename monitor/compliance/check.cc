@@ -90,12 +90,13 @@ Result<CheckOutcome> RunCheck(Env& env, const Benchmark& full_benchmark, const C
     }
   }
   uint64_t prefix = 0;
-  std::map<uint32_t, std::string> proof_text;
+  std::map<uint32_t, std::shared_ptr<const std::string>> proof_text;
   for (const auto& [pcr, p] : best) {
     prefix = std::max(prefix, p->proved_list);
-    proof_text[pcr] = std::string(ima::Name(p->bank)) + " PCR " + std::to_string(pcr) +
-                      " replay of entries 0.." + std::to_string(p->proved_list - 1) + " = " +
-                      p->expected->hex() + (in.reading_source.empty() ? "" : " (" + in.reading_source + ")");
+    proof_text[pcr] = std::make_shared<const std::string>(
+        std::string(ima::Name(p->bank)) + " PCR " + std::to_string(pcr) + " replay of entries 0.." +
+        std::to_string(p->proved_list - 1) + " = " + p->expected->hex() +
+        (in.reading_source.empty() ? "" : " (" + in.reading_source + ")"));
   }
   out.proved_entries = prefix;
 

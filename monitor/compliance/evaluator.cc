@@ -42,7 +42,7 @@ EvidenceRef RefOf(const MeasuredFile& m) {
           .digest = std::string(ima::Name(m.file_digest.algo)) + ":" + m.file_digest.hex(),
           .template_name = m.template_name,
           .pcr = m.pcr,
-          .bank_proof = m.bank_proof,
+          .bank_proof = m.bank_proof ? *m.bank_proof : std::string(),
           .uid = m.uid,
           .gid = m.gid,
           .mode = m.mode};

@@ -31,6 +31,7 @@ bool Evidence::AddModule(MeasuredFile module) {
 }
 
 const MeasuredFile* Evidence::Latest(std::string_view path) const {
+  if (lookup_log_) lookup_log_->emplace_back(path);
   const MeasuredFile* best = nullptr;
   for (const std::string& spelling : CanonicalSpellings(path)) {
     auto it = files_.find(spelling);
@@ -44,6 +45,7 @@ std::vector<const MeasuredFile*> Evidence::Matching(std::string_view pattern) co
     const MeasuredFile* f = Latest(pattern);
     return f ? std::vector<const MeasuredFile*>{f} : std::vector<const MeasuredFile*>{};
   }
+  if (lookup_log_) lookup_log_->emplace_back(pattern);
   std::vector<const MeasuredFile*> out;
   for (const std::string& spelling : CanonicalSpellings(pattern)) {
     // Only paths sharing the pattern's literal prefix can match: scan just that range.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,8 +26,10 @@ struct MeasuredFile {
   // evm-sig iuid/igid/imode: the inode's owner and mode when it was measured (kernel >= 5.14).
   std::optional<uint32_t> uid, gid;
   std::optional<uint16_t> mode;
-  bool proved = false;     // the replay up to this entry matched the TPM's PCR
-  std::string bank_proof;  // how: e.g. "sha256 PCR 10 replay = TPM quote (nonce ...)"
+  bool proved = false;  // the replay up to this entry matched the TPM's PCR
+  // How: e.g. "sha256 PCR 10 replay = TPM quote (nonce ...)"; shared by the entries one reading
+  // proved (a node has many more entries than readings).
+  std::shared_ptr<const std::string> bank_proof;
 };
 
 class Evidence {
@@ -54,11 +57,17 @@ class Evidence {
   const std::set<std::string>& templates() const { return templates_; }
   bool measures_module_loads() const { return measures_module_loads_; }
 
+  // While set, every path and pattern asked of Latest() and Matching() is appended to log:
+  // what a verdict depended on, found or not (the daemon evaluates a recommendation again
+  // when one of them is measured).
+  void set_lookup_log(std::vector<std::string>* log) const { lookup_log_ = log; }
+
  private:
   std::map<std::string, MeasuredFile, std::less<>> files_;
   std::vector<MeasuredFile> modules_;
   std::set<std::string> templates_;
   bool measures_module_loads_ = false;
+  mutable std::vector<std::string>* lookup_log_ = nullptr;
 };
 
 // "cramfs" from "/usr/lib/modules/5.15.0-91-generic/kernel/fs/cramfs/cramfs.ko.zst"; '-' becomes

@@ -80,7 +80,8 @@ appraise::Appraisal EvidenceBuilder::Appraise(const MeasuredFile& file) const {
   return appraiser_.Appraise({.path = file.path, .file_digest = file.file_digest});
 }
 
-appraise::Appraisal EvidenceBuilder::Add(const CapturedEntry& e, const std::string& bank_proof) {
+appraise::Appraisal EvidenceBuilder::Add(const CapturedEntry& e,
+                                         std::shared_ptr<const std::string> bank_proof) {
   appraise::AppraisalInput input{.path = e.path,
                                  .ima_signature = e.signature,
                                  .violation = e.violation,
@@ -115,7 +116,7 @@ appraise::Appraisal EvidenceBuilder::Add(const CapturedEntry& e, const std::stri
                  .gid = e.gid,
                  .mode = e.mode,
                  .proved = true,
-                 .bank_proof = bank_proof};
+                 .bank_proof = std::move(bank_proof)};
   if (IsModulePath(m.path)) evidence_.AddModule(m);
   evidence_.AddFile(std::move(m));
   return a;

@@ -51,7 +51,7 @@ class EvidenceBuilder {
   EvidenceBuilder& operator=(const EvidenceBuilder&) = delete;
 
   // Appraises a proved entry and keeps it as evidence (bank_proof: how the TPM proved it).
-  appraise::Appraisal Add(const CapturedEntry& entry, const std::string& bank_proof);
+  appraise::Appraisal Add(const CapturedEntry& entry, std::shared_ptr<const std::string> bank_proof);
   // Judges a digest again (after the allow lists changed).
   appraise::Appraisal Appraise(const MeasuredFile& file) const;
 

@@ -184,8 +184,10 @@ struct Daemon::Impl {
   uint64_t processed = 0;  // entries of this epoch handed to the assessment
   std::map<std::pair<std::string, std::string>, std::string> verdicts;  // as committed
   std::map<std::string, Drift> committed_drift;                         // drift the store has open
-  std::set<std::string> open_findings;                                  // keys the store has open
-  std::vector<store::FindingSeen> audit_findings;                       // waiting for an epoch to commit with
+  std::set<std::string> open_findings;
+  std::map<uint32_t, std::shared_ptr<const std::string>>
+      proof_texts;  // per PCR, the latest                                  // keys the store has open
+  std::vector<store::FindingSeen> audit_findings;  // waiting for an epoch to commit with
 
   std::string state = "starting";
   bool new_boot = false;  // a reboot seen while the new list had no entry yet
@@ -213,7 +215,7 @@ struct Daemon::Impl {
   Status ResolveEpoch(const ima::PollResult& r);
   Status StartEpoch(const std::string& boot_aggregate, bool force_new, const std::string& reason);
   Status ProcessProved(const ima::PollResult& r);
-  std::string ProofText(uint32_t pcr) const;
+  std::shared_ptr<const std::string> ProofText(uint32_t pcr);
   comp::CheckOutcome Outcome(size_t benchmark) const;
   Status Commit(store::Batch& batch);
   void Quote();
@@ -323,7 +325,7 @@ void Daemon::Impl::Watch() {
   for (const std::string& path : assessment->NamedPaths()) add(root + path, kFilePrefix + path);
 }
 
-std::string Daemon::Impl::ProofText(uint32_t pcr) const {
+std::shared_ptr<const std::string> Daemon::Impl::ProofText(uint32_t pcr) {
   std::optional<ima::PcrProofValue> best;
   for (const auto& p : prover->proof_values()) {
     if (p.pcr != pcr) continue;
@@ -332,9 +334,14 @@ std::string Daemon::Impl::ProofText(uint32_t pcr) const {
       best = p;
     }
   }
-  if (!best) return "";
-  return std::string(ima::Name(best->bank)) + " PCR " + std::to_string(pcr) + " replay of entries 0.." +
-         std::to_string(best->proved_list - 1) + " = " + best->value.hex() + " (TPM " + config.tcti + ")";
+  if (!best) return nullptr;
+  std::string text = std::string(ima::Name(best->bank)) + " PCR " + std::to_string(pcr) +
+                     " replay of entries 0.." + std::to_string(best->proved_list - 1) + " = " +
+                     best->value.hex() + " (TPM " + config.tcti + ")";
+  // Every entry one reading proved shares the text.
+  auto& cached = proof_texts[pcr];
+  if (!cached || *cached != text) cached = std::make_shared<const std::string>(std::move(text));
+  return cached;
 }
 
 Status Daemon::Impl::StartEpoch(const std::string& boot_aggregate, bool force_new,

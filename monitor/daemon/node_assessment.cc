@@ -36,14 +36,7 @@ void NodeAssessment::BuildIndex() {
       RecommendationIndex idx;
       for (const compliance::Check& c : r.checks) {
         std::vector<std::string> files = c.files;
-        if (c.path_from) {
-          // The file is named by a kubelet setting: any measured file may be it.
-          idx.reads_any_file = true;
-          files.insert(files.end(), c.path_from->files.begin(), c.path_from->files.end());
-        }
-        if (c.kind == compliance::CheckKind::kConfigValue && c.format == compliance::ConfigFormat::kKubelet) {
-          idx.reads_any_file = true;  // --config names the YAML file at run time
-        }
+        if (c.path_from) files.insert(files.end(), c.path_from->files.begin(), c.path_from->files.end());
         if (c.kind == compliance::CheckKind::kModuleLoaded ||
             c.kind == compliance::CheckKind::kModuleNotLoaded) {
           idx.reads_modules = true;
@@ -106,10 +99,10 @@ bool NodeAssessment::MarkReading(std::string_view path, bool is_module) {
   for (size_t b = 0; b < index_.size(); ++b) {
     for (size_t r = 0; r < index_[b].size(); ++r) {
       const RecommendationIndex& idx = index_[b][r];
-      bool hit = idx.reads_any_file || (is_module && idx.reads_modules);
-      bool named = std::any_of(idx.patterns.begin(), idx.patterns.end(),
-                               [&](const std::string& p) { return compliance::GlobMatch(p, path); });
-      if (hit || named) dirty_[b][r] = true;
+      auto matches = [&](const std::string& p) { return compliance::GlobMatch(p, path); };
+      bool named = std::any_of(idx.patterns.begin(), idx.patterns.end(), matches);
+      bool looked_up = std::any_of(idx.looked_up.begin(), idx.looked_up.end(), matches);
+      if (named || looked_up || (is_module && idx.reads_modules)) dirty_[b][r] = true;
       read = read || named || (is_module && idx.reads_modules);
     }
   }
@@ -134,8 +127,9 @@ void NodeAssessment::Judge(const compliance::CapturedEntry& e, const appraise::A
                          .appraisal = std::string(appraise::VerdictName(a.verdict))};
 }
 
-bool NodeAssessment::AddProved(const compliance::CapturedEntry& e, const std::string& bank_proof) {
-  appraise::Appraisal a = builder_->Add(e, bank_proof);
+bool NodeAssessment::AddProved(const compliance::CapturedEntry& e,
+                               std::shared_ptr<const std::string> bank_proof) {
+  appraise::Appraisal a = builder_->Add(e, std::move(bank_proof));
   Judge(e, a);
   if (e.is_buf || e.violation || !e.file_digest) return false;
   if (e.signature.empty()) {
@@ -157,13 +151,29 @@ std::vector<size_t> NodeAssessment::Evaluate() {
   compliance::Evaluator evaluator(env_, inputs_->root, builder_->lookup());
   for (size_t b = 0; b < index_.size(); ++b) {
     const compliance::Benchmark& full = inputs_->benchmarks[b];
+    if (std::none_of(dirty_[b].begin(), dirty_[b].end(), [](bool d) { return d; })) continue;
+    // One recommendation at a time, recording what each looks up.
+    compliance::Report fresh;
     compliance::Benchmark part = full;
-    part.recommendations.clear();
+    std::vector<std::string> lookups;
+    builder_->evidence().set_lookup_log(&lookups);
     for (size_t r = 0; r < full.recommendations.size(); ++r) {
-      if (dirty_[b][r]) part.recommendations.push_back(full.recommendations[r]);
+      if (!dirty_[b][r]) continue;
+      part.recommendations = {full.recommendations[r]};
+      lookups.clear();
+      compliance::Report one = evaluator.Evaluate(part, builder_->evidence());
+      std::vector<std::string>& looked_up = index_[b][r].looked_up;
+      looked_up.clear();
+      for (const std::string& l : lookups) {
+        for (std::string& spelling : compliance::CanonicalSpellings(l))
+          looked_up.push_back(std::move(spelling));
+      }
+      std::sort(looked_up.begin(), looked_up.end());
+      looked_up.erase(std::unique(looked_up.begin(), looked_up.end()), looked_up.end());
+      for (auto& result : one.results) fresh.results.push_back(std::move(result));
+      ++evaluations_;
     }
-    if (part.recommendations.empty()) continue;
-    compliance::Report fresh = evaluator.Evaluate(part, builder_->evidence());
+    builder_->evidence().set_lookup_log(nullptr);
     compliance::Report& report = reports_[b];
     if (report.results.size() != full.recommendations.size()) {
       report.results.clear();
@@ -182,7 +192,6 @@ std::vector<size_t> NodeAssessment::Evaluate() {
       }
     }
     compliance::Score(full, report);
-    evaluations_ += part.recommendations.size();
     std::fill(dirty_[b].begin(), dirty_[b].end(), false);
     evaluated.push_back(b);
   }

@@ -52,7 +52,7 @@ class NodeAssessment {
 
   // Appraises a proved entry (bank_proof: how the TPM proved it) and keeps it as evidence.
   // Returns whether a benchmark reads its path (it is then evidence worth storing).
-  bool AddProved(const compliance::CapturedEntry& entry, const std::string& bank_proof);
+  bool AddProved(const compliance::CapturedEntry& entry, std::shared_ptr<const std::string> bank_proof);
   // A file the benchmarks read changed on disk: its recommendations are evaluated again (the
   // content no longer matches the measurement until IMA measures it again).
   void MarkChangedOnDisk(std::string_view path);
@@ -74,7 +74,9 @@ class NodeAssessment {
  private:
   struct RecommendationIndex {
     std::vector<std::string> patterns;  // every canonical spelling of every file a check names
-    bool reads_any_file = false;        // the files it reads are found at evaluation time
+    // Paths and patterns its last evaluation looked up (files named by settings, such as the
+    // kubelet's --config YAML, are known only then), in every canonical spelling.
+    std::vector<std::string> looked_up;
     bool reads_modules = false;
   };
   void BuildIndex();

@@ -93,6 +93,22 @@ TEST(Daemon, ProvesDetectsDriftAndItsResolutionAndTampering) {
   }
   EXPECT_TRUE(found);
   EXPECT_TRUE(HasFinding(Findings(d, node), "recommendation:cis-kubernetes-v1.7.1:4.1.1"));
+
+  // Evaluated incrementally as entries were proved, the verdicts equal a one-shot check's.
+  testing::CommandResult checked = testing::RunCommand(
+      {testing::ImawatchBinary(), "check", "--benchmark", "cis-kubernetes-v1.7.1", "--benchmarks-dir",
+       testing::SourceDir() + "/benchmarks", "--securityfs", node.securityfs(), "--tcti",
+       DaemonNode::Tpm().Tcti(), "--root", testing::FixturePath("compliance/node"), "--allowlist",
+       node.allow_list(), "--level", "1", "--json"});
+  json one_shot = json::parse(checked.out, nullptr, false);
+  ASSERT_TRUE(one_shot.is_object()) << checked.err;
+  ASSERT_EQ(one_shot["results"].size(), r["results"].size());
+  for (size_t i = 0; i < r["results"].size(); ++i) {
+    EXPECT_EQ(r["results"][i]["id"], one_shot["results"][i]["id"]);
+    EXPECT_EQ(r["results"][i]["result"], one_shot["results"][i]["result"]) << r["results"][i]["id"];
+    EXPECT_EQ(r["results"][i]["reason"], one_shot["results"][i]["reason"]) << r["results"][i]["id"];
+  }
+  EXPECT_EQ(r["overall"], one_shot["overall"]);
   testing::HttpReply text = HttpGet(d.Port(), "/v1/reports/cis-kubernetes-v1.7.1?format=text", node.token());
   EXPECT_NE(text.body.find("VERIFIED, 61 of 61 entries proved"), std::string::npos) << text.body;
   EXPECT_EQ(HttpGet(d.Port(), "/v1/reports/nope", node.token()).status, 404);

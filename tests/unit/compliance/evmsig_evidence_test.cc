@@ -41,7 +41,8 @@ std::vector<MeasuredFile> ReadAsciiList(const std::string& text) {
       m.mode = static_cast<uint16_t>(std::stoul(f[f.size() - 1]));
     }
     m.proved = true;  // the fixture's list replays to its pcrs.txt (shared/fixtures/ima/PROVENANCE.md)
-    m.bank_proof = "sha256 PCR 10 of shared/fixtures/ima/evmsig/pcrs.txt";
+    m.bank_proof =
+        std::make_shared<const std::string>("sha256 PCR 10 of shared/fixtures/ima/evmsig/pcrs.txt");
     out.push_back(std::move(m));
   }
   return out;

@@ -69,7 +69,7 @@ MeasuredFile MeasuredContent(const std::string& path, const std::string& content
   m.entry_index = index;
   m.pcr = 10;
   m.proved = true;
-  m.bank_proof = "test: sha256 PCR 10 replay taken as proved";
+  m.bank_proof = std::make_shared<const std::string>("test: sha256 PCR 10 replay taken as proved");
   return m;
 }
 
