@@ -34,7 +34,8 @@ const std::vector<SectionKeys>& Schema() {
        {"node", "tpm", "ima", "appraisal", "benchmarks", "store", "http", "audit", "watch", "log", "sinks"}},
       {"node", {"name", "root"}},
       {"tpm", {"tcti", "banks", "ak_context", "quote_interval"}},
-      {"ima", {"securityfs", "poll_interval", "pcrs", "extend_grace", "measures_module_loads"}},
+      {"ima",
+       {"securityfs", "poll_interval", "pcrs", "extend_grace", "measures_module_loads", "recheck_list"}},
       {"appraisal", {"allow_lists", "certificates"}},
       {"benchmarks", {"dir", "enabled"}},
       {"benchmarks.enabled[]", {"id", "level", "profile"}},
@@ -531,6 +532,18 @@ class Parser {
         !Duration(f, "ima", "extend_grace", milliseconds(0), std::chrono::minutes(5), c.extend_grace) ||
         !Bool(f, "ima", "measures_module_loads", c.measures_module_loads)) {
       return false;
+    }
+    if (const YAML::Node* n = Find(f, "recheck_list")) {
+      using Recheck = DaemonConfig::RecheckList;
+      static constexpr std::pair<std::string_view, Recheck> kModes[] = {
+          {"auto", Recheck::kAuto}, {"always", Recheck::kAlways}, {"never", Recheck::kNever}};
+      std::string name;
+      if (!ScalarText(*n, "ima.recheck_list", "auto, always or never", name)) return false;
+      auto it =
+          std::find_if(std::begin(kModes), std::end(kModes), [&](const auto& m) { return m.first == name; });
+      if (it == std::end(kModes))
+        return Fail(*n, "ima.recheck_list", "expected auto, always or never, got " + Got(*n));
+      c.recheck_list = it->second;
     }
     if (const YAML::Node* n = Find(f, "pcrs")) {
       std::vector<YAML::Node> pcrs;

@@ -55,8 +55,11 @@ struct DaemonConfig {
   std::vector<uint32_t> ima_pcrs{10};                                 // ima.pcrs
   std::chrono::milliseconds extend_grace{1000};                       // ima.extend_grace
   bool measures_module_loads = false;                                 // ima.measures_module_loads
-  std::vector<std::string> allow_lists;                               // appraisal.allow_lists
-  std::vector<std::string> certificates;                              // appraisal.certificates
+  // ima.recheck_list: re-hash the list read so far at every poll, to see entries edited in
+  // place. The kernel's securityfs list cannot be edited, so auto does it only elsewhere.
+  enum class RecheckList { kAuto, kAlways, kNever } recheck_list = RecheckList::kAuto;
+  std::vector<std::string> allow_lists;     // appraisal.allow_lists
+  std::vector<std::string> certificates;    // appraisal.certificates
   std::string benchmarks_dir;               // benchmarks.dir; default compliance::DefaultBenchmarksDir()
   std::vector<BenchmarkConfig> benchmarks;  // benchmarks.enabled
   std::string store_path = "/var/lib/imawatch/imawatch.db";  // store.path

@@ -1,7 +1,9 @@
 #include "monitor/daemon/daemon.h"
 
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sys/vfs.h>
 
 #include <algorithm>
 #include <chrono>
@@ -47,6 +49,7 @@ constexpr const char* kTagConfig = "config";
 constexpr const char* kTagInputs = "inputs";
 constexpr const char* kFilePrefix = "file:";
 constexpr int64_t kRetentionEverySeconds = 3600;
+constexpr uint64_t kLargeBatch = 10000;
 
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -128,6 +131,21 @@ Result<std::shared_ptr<const AssessmentInputs>> LoadInputs(Env& env, const Daemo
     inputs->benchmarks.push_back(comp::FilterBenchmark(*benchmark, b.level, b.profile));
   }
   return std::shared_ptr<const AssessmentInputs>(std::move(inputs));
+}
+
+// The kernel's list cannot be edited in place; any other directory's can.
+bool RecheckList(const DaemonConfig& config) {
+  switch (config.recheck_list) {
+    case DaemonConfig::RecheckList::kAlways:
+      return true;
+    case DaemonConfig::RecheckList::kNever:
+      return false;
+    case DaemonConfig::RecheckList::kAuto:
+      break;
+  }
+  constexpr decltype(statfs::f_type) kSecurityfsMagic = 0x73636673;
+  struct statfs fs {};
+  return statfs(config.securityfs.c_str(), &fs) != 0 || fs.f_type != kSecurityfsMagic;
 }
 
 Result<std::string> ReadToken(Env& env, const std::string& path) {
@@ -265,7 +283,7 @@ void Daemon::Impl::OpenProver() {
   list_file.reset();
   pending.clear();
   const std::string path = ima::LogTail::ListPath(config.securityfs);
-  auto tail = ima::LogTail::Open(env, path);
+  auto tail = ima::LogTail::Open(env, path, {.recheck_read_bytes = RecheckList(config)});
   if (!tail) {
     log.Error("list.open_failed", {{"list", path}, {"error", tail.error().ToString()}});
     return;
@@ -658,7 +676,11 @@ void Daemon::Impl::PollOnce() {
                                    : "verified";
   if (state == "verified" || state == "pending") last_verified = NowSeconds();
   if (epoch) {
+    const uint64_t before = processed;
     Status s = ProcessProved(r);
+    // A catch-up (start, restart, reboot) reads a whole list at once: give the transient
+    // buffers back to the system instead of keeping the peak as the daemon's size.
+    if (processed - before >= kLargeBatch) malloc_trim(0);
     if (!s.ok()) {
       // The store refused the batch: start again from what it holds (as after a restart).
       log.Error("store.commit_failed", {{"error", s.error().ToString()}});

@@ -214,6 +214,10 @@ Result<PollResult> LiveProver::Poll() {
       }
     }
     ResetEpoch();
+    // This reading is older than every entry about to be read, so it proves some prefix of
+    // them: knowing it while replaying lets the replay drop the values it will never need,
+    // instead of keeping one per entry per variant of a long list until the next reading.
+    replay_->SetReading(*first);
   }
   if (untrusted_) {
     if (Status s = CatchUp(r); !s) return s.error();

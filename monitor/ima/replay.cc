@@ -53,6 +53,32 @@ struct Replay::Chain {
     return expected && std::memcmp(value.data(), expected->bytes.data(), size) == 0;
   }
 
+  // The reading is of entries not replayed yet: it will match a value still to come, and any
+  // newer reading one at or after it, so no value before it is ever needed.
+  bool ReadingAhead() const {
+    if (!expected) return false;
+    for (uint8_t i = 0; i < num_variants; ++i) {
+      if (variants[i].matched) return false;
+    }
+    return true;
+  }
+
+  // A later proof is never shorter than one already made (the prefix rule), so no variant
+  // needs the values at or before the longest proof: without this, the variants that never
+  // match (the padded ones on a >= 5.8 kernel) would keep a point per entry forever.
+  void PruneProved() {
+    uint64_t longest = 0;
+    for (uint8_t i = 0; i < num_variants; ++i) {
+      if (variants[i].matched) longest = std::max(longest, variants[i].proved);
+    }
+    if (longest == 0) return;
+    for (uint8_t i = 0; i < num_variants; ++i) {
+      auto& h = variants[i].history;
+      while (!h.empty() && h.front().pcr_entries <= longest) h.pop_front();
+      if (h.empty()) h.shrink_to_fit();
+    }
+  }
+
   void Record(Variant& v, uint64_t list_length, bool keep_history) {
     if (Equals(v.value)) {
       v.matched = true;
@@ -60,7 +86,8 @@ struct Replay::Chain {
       v.proved_list = list_length;
       v.proved_value = v.value;
       v.history.clear();
-    } else if (keep_history) {
+      if (keep_history) PruneProved();
+    } else if (keep_history && !ReadingAhead()) {
       v.history.push_back({entries, list_length, v.value});
     }
   }
@@ -120,6 +147,10 @@ void Replay::SetReading(const PcrValues& reading) {
       const Digest* d = reading_.Get(chain->bank, chain->pcr);
       chain->expected = d ? std::optional<Digest>(*d) : std::nullopt;
       for (uint8_t i = 0; i < chain->num_variants; ++i) chain->Recheck(chain->variants[i]);
+      chain->PruneProved();
+      if (chain->ReadingAhead()) {
+        for (uint8_t i = 0; i < chain->num_variants; ++i) chain->variants[i].history = {};
+      }
     }
   }
 }
