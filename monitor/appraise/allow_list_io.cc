@@ -42,6 +42,17 @@ AllowListFormat DetectFormat(std::string_view head) {
   return AllowListFormat::kNative;
 }
 
+Result<std::vector<std::shared_ptr<const AllowList>>> LoadAllowLists(Env& env,
+                                                                     const std::vector<std::string>& paths) {
+  std::vector<std::shared_ptr<const AllowList>> lists;
+  for (const std::string& path : paths) {
+    auto list = LoadAllowList(env, path);
+    if (!list) return Error(list.error()).WithSource(path);
+    lists.push_back(std::make_shared<const AllowList>(std::move(*list)));
+  }
+  return lists;
+}
+
 Result<AllowList> LoadAllowList(Env& env, const std::string& path, std::optional<AllowListFormat> format) {
   if (!format) {
     auto file = env.OpenForRead(path);

@@ -1,9 +1,11 @@
 // Loading and saving allow lists in any supported form, by name or by sniffing the content.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "monitor/appraise/allow_list.h"
 #include "monitor/base/env.h"
@@ -22,6 +24,9 @@ AllowListFormat DetectFormat(std::string_view head);
 
 Result<AllowList> LoadAllowList(Env& env, const std::string& path,
                                 std::optional<AllowListFormat> format = {});
+// Each file (form detected) as a list the appraiser shares; the first that fails names its file.
+Result<std::vector<std::shared_ptr<const AllowList>>> LoadAllowLists(Env& env,
+                                                                     const std::vector<std::string>& paths);
 // Checksum output is read-only: saving in it is refused.
 Result<std::string> SerializeAllowList(const AllowList& list, AllowListFormat format);
 Status SaveAllowList(Env& env, const std::string& path, const AllowList& list, AllowListFormat format);

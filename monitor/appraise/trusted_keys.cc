@@ -193,4 +193,14 @@ SignatureCheck TrustedKeys::Verify(const ImaSignature& sig, const ima::Digest& f
   return result;
 }
 
+Result<std::shared_ptr<const TrustedKeys>> LoadTrustedKeys(Env& env, const std::vector<std::string>& paths) {
+  if (paths.empty()) return std::shared_ptr<const TrustedKeys>();
+  auto keys = std::make_shared<TrustedKeys>();
+  for (const std::string& path : paths) {
+    Status loaded = keys->LoadFile(env, path);
+    if (!loaded.ok()) return Error(loaded.error()).WithSource(path);
+  }
+  return std::shared_ptr<const TrustedKeys>(std::move(keys));
+}
+
 }  // namespace imawatch::appraise

@@ -60,4 +60,7 @@ class TrustedKeys {
   std::vector<std::unique_ptr<Key>> keys_;
 };
 
+// The certificates of every file; null when there are none to load (no signature appraisal).
+Result<std::shared_ptr<const TrustedKeys>> LoadTrustedKeys(Env& env, const std::vector<std::string>& paths);
+
 }  // namespace imawatch::appraise

@@ -3,16 +3,11 @@
 #include "monitor/compliance/check.h"
 
 #include <chrono>
-#include <cmath>
-#include <iomanip>
 #include <iostream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #include "monitor/appraise/allow_list_io.h"
 #include "monitor/base/hostname.h"
-#include "monitor/base/utf8.h"
 #include "monitor/cli/command.h"
 #include "monitor/cli/json_output.h"
 #include "monitor/cli/list_options.h"
@@ -23,7 +18,6 @@
 namespace imawatch::cli {
 namespace {
 
-using nlohmann::json;
 namespace comp = imawatch::compliance;
 
 struct CheckArgs {
@@ -63,19 +57,12 @@ int Run(const CheckArgs& args) {
   in.max_level = args.level;
   if (!args.profile.empty()) in.profile = args.profile;
   in.threads = args.threads;
-  for (const auto& path : args.allowlists) {
-    auto list = appraise::LoadAllowList(Env::Default(), path);
-    if (!list) return ReportInputError("check", list.error().WithSource(path));
-    in.allow_lists.push_back(std::make_shared<const appraise::AllowList>(std::move(*list)));
-  }
-  if (!args.certs.empty()) {
-    auto keys = std::make_shared<appraise::TrustedKeys>();
-    for (const auto& path : args.certs) {
-      Status loaded = keys->LoadFile(Env::Default(), path);
-      if (!loaded.ok()) return ReportInputError("check", Error(loaded.error()).WithSource(path));
-    }
-    in.keys = std::move(keys);
-  }
+  auto lists = appraise::LoadAllowLists(Env::Default(), args.allowlists);
+  if (!lists) return ReportInputError("check", lists.error());
+  in.allow_lists = std::move(*lists);
+  auto keys = appraise::LoadTrustedKeys(Env::Default(), args.certs);
+  if (!keys) return ReportInputError("check", keys.error());
+  in.keys = std::move(*keys);
   std::optional<comp::CheckOutcome> outcome;
   if (live) {
     in.reading_source = "TPM " + args.tcti;
