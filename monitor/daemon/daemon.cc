@@ -1,6 +1,5 @@
 #include "monitor/daemon/daemon.h"
 
-#include <malloc.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/vfs.h>
@@ -49,7 +48,6 @@ constexpr const char* kTagConfig = "config";
 constexpr const char* kTagInputs = "inputs";
 constexpr const char* kFilePrefix = "file:";
 constexpr int64_t kRetentionEverySeconds = 3600;
-constexpr uint64_t kLargeBatch = 10000;
 
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -68,7 +66,7 @@ class PrefixHash {
     EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
     offset_ = 0;
   }
-  // Hashes the file's bytes [offset(), end).
+  // Hashes the file's bytes from where the last call stopped up to end.
   Status Extend(RandomAccessFile& file, uint64_t end) {
     std::vector<uint8_t> buffer(1 << 16);
     while (offset_ < end) {
@@ -91,7 +89,6 @@ class PrefixHash {
     EVP_MD_CTX_free(copy);
     return out;
   }
-  uint64_t offset() const { return offset_; }
 
  private:
   EVP_MD_CTX* ctx_;
@@ -110,19 +107,12 @@ Result<std::shared_ptr<const AssessmentInputs>> LoadInputs(Env& env, const Daemo
   auto inputs = std::make_shared<AssessmentInputs>();
   inputs->root = config.root;
   inputs->measures_module_loads = config.measures_module_loads;
-  for (const std::string& path : config.allow_lists) {
-    auto list = appraise::LoadAllowList(env, path);
-    if (!list) return Error(list.error()).WithSource(path);
-    inputs->allow_lists.push_back(std::make_shared<const appraise::AllowList>(std::move(*list)));
-  }
-  if (!config.certificates.empty()) {
-    auto keys = std::make_shared<appraise::TrustedKeys>();
-    for (const std::string& path : config.certificates) {
-      Status loaded = keys->LoadFile(env, path);
-      if (!loaded.ok()) return Error(loaded.error()).WithSource(path);
-    }
-    inputs->keys = std::move(keys);
-  }
+  auto lists = appraise::LoadAllowLists(env, config.allow_lists);
+  if (!lists) return lists.error();
+  inputs->allow_lists = std::move(*lists);
+  auto keys = appraise::LoadTrustedKeys(env, config.certificates);
+  if (!keys) return keys.error();
+  inputs->keys = std::move(*keys);
   const std::string dir =
       config.benchmarks_dir.empty() ? comp::DefaultBenchmarksDir() : config.benchmarks_dir;
   for (const BenchmarkConfig& b : config.benchmarks) {
@@ -208,7 +198,8 @@ struct Daemon::Impl {
   std::vector<store::FindingSeen> audit_findings;  // waiting for an epoch to commit with
 
   std::string state = "starting";
-  bool new_boot = false;  // a reboot seen while the new list had no entry yet
+  ima::PollResult last_poll;  // what the metrics show of the newest poll
+  bool new_boot = false;      // a reboot seen while the new list had no entry yet
   uint64_t list_entries = 0;
   bool untrusted = false;
   std::string mismatch_reason;
@@ -241,8 +232,10 @@ struct Daemon::Impl {
   void PollWatcher(std::chrono::milliseconds timeout);
   void Reload(const std::string& why);
   void ApplyRetention();
-  void UpdateMetrics(const ima::PollResult& r);
-  void Publish();
+  // Every benchmark's outcome as the metrics and the HTTP snapshot show it.
+  std::vector<comp::CheckOutcome> Outcomes() const;
+  void UpdateMetrics(const std::vector<comp::CheckOutcome>& outcomes);
+  void Publish(const std::vector<comp::CheckOutcome>& outcomes);
   http::Response Handle(const http::Request& request);
 };
 
@@ -452,14 +445,18 @@ Status Daemon::Impl::ProcessProved(const ima::PollResult& r) {
   const uint64_t proved = untrusted ? processed : r.proved;
   // Entries the store already has (before a restart): they rebuild the judgement only.
   bool rebuilt = false;
+  uint64_t rebuilt_to = 0;
   while (!pending.empty() && pending.front().index < processed) pending.pop_front();
   while (!pending.empty() && pending.front().index < std::min(proved, cursor.entry_index)) {
     const comp::CapturedEntry& e = pending.front();
     assessment->AddProved(e, ProofText(e.pcr));
-    if (Status s = prefix.Extend(*list_file, e.offset + e.size); !s.ok()) return s;
     processed = e.index + 1;
+    rebuilt_to = e.offset + e.size;
     pending.pop_front();
     rebuilt = true;
+  }
+  if (rebuilt) {
+    if (Status s = prefix.Extend(*list_file, rebuilt_to); !s.ok()) return s;
   }
   // What the store holds open (a restart rebuilt it; a reload may have changed the judgement
   // since the last commit).
@@ -480,13 +477,13 @@ Status Daemon::Impl::ProcessProved(const ima::PollResult& r) {
                                .digest_hex = e.file_digest->hex(),
                                .path = e.path});
     }
-    if (Status s = prefix.Extend(*list_file, e.offset + e.size); !s.ok()) return s;
     processed = e.index + 1;
     batch.cursor.entry_index = processed;
     batch.cursor.byte_offset = e.offset + e.size;
     pending.pop_front();
   }
   batch.cursor.proved_entries = batch.cursor.entry_index;
+  if (Status s = prefix.Extend(*list_file, batch.cursor.byte_offset); !s.ok()) return s;
   batch.cursor.replay_state = prefix.Value();
   metrics.entries_proved.Increment(static_cast<double>(batch.cursor.entry_index - cursor.entry_index));
 
@@ -626,7 +623,8 @@ void Daemon::Impl::PollOnce() {
     OpenProver();
     return;
   }
-  const ima::PollResult& r = *polled;
+  last_poll = *polled;
+  const ima::PollResult& r = last_poll;
   metrics.entries_read.Increment(static_cast<double>(r.read_now));
   list_entries = r.entries;
   if (r.new_epoch) {
@@ -676,11 +674,7 @@ void Daemon::Impl::PollOnce() {
                                    : "verified";
   if (state == "verified" || state == "pending") last_verified = NowSeconds();
   if (epoch) {
-    const uint64_t before = processed;
     Status s = ProcessProved(r);
-    // A catch-up (start, restart, reboot) reads a whole list at once: give the transient
-    // buffers back to the system instead of keeping the peak as the daemon's size.
-    if (processed - before >= kLargeBatch) malloc_trim(0);
     if (!s.ok()) {
       // The store refused the batch: start again from what it holds (as after a restart).
       log.Error("store.commit_failed", {{"error", s.error().ToString()}});
@@ -688,10 +682,16 @@ void Daemon::Impl::PollOnce() {
       OpenProver();
     }
   }
-  UpdateMetrics(r);
 }
 
-void Daemon::Impl::UpdateMetrics(const ima::PollResult& r) {
+std::vector<comp::CheckOutcome> Daemon::Impl::Outcomes() const {
+  std::vector<comp::CheckOutcome> out;
+  for (size_t b = 0; b < assessment->benchmark_count(); ++b) out.push_back(Outcome(b));
+  return out;
+}
+
+void Daemon::Impl::UpdateMetrics(const std::vector<comp::CheckOutcome>& outcomes) {
+  const ima::PollResult& r = last_poll;
   metrics.SetState(state);
   metrics.entries_pending.Set(static_cast<double>(r.pending));
   metrics.boot_epoch.Set(epoch ? static_cast<double>(epoch->id) : 0);
@@ -725,8 +725,8 @@ void Daemon::Impl::UpdateMetrics(const ima::PollResult& r) {
   metrics.changed_on_disk.Replace(on_disk);
 
   std::map<LabelValues, double> recs, pass, evaluated;
-  for (size_t b = 0; b < assessment->benchmark_count(); ++b) {
-    const comp::CheckOutcome o = Outcome(b);
+  for (size_t b = 0; b < outcomes.size(); ++b) {
+    const comp::CheckOutcome& o = outcomes[b];
     const std::string& bench = inputs->benchmarks[b].id;
     for (const auto& result : o.report.results) {
       recs[{bench, LevelLabel(result.level), std::string(comp::VerdictName(result.verdict))}] += 1;
@@ -909,7 +909,7 @@ void Daemon::Impl::ApplyRetention() {
                                 {"reports", removed->reports}});
 }
 
-void Daemon::Impl::Publish() {
+void Daemon::Impl::Publish(const std::vector<comp::CheckOutcome>& outcomes) {
   Published next;
   next.ready = epoch.has_value();
   next.status = {{"state", state},
@@ -927,8 +927,8 @@ void Daemon::Impl::Publish() {
   for (const auto& p : assessment->changed_on_disk()) changed.push_back(Utf8OrEscaped(p));
   next.status["changed_on_disk"] = changed;
   json benchmarks = json::array();
-  for (size_t b = 0; b < assessment->benchmark_count(); ++b) {
-    const comp::CheckOutcome o = Outcome(b);
+  for (size_t b = 0; b < outcomes.size(); ++b) {
+    const comp::CheckOutcome& o = outcomes[b];
     const comp::Benchmark& bench = inputs->benchmarks[b];
     report::ReportDocument doc{.benchmark = &bench,
                                .outcome = &o,
@@ -1074,9 +1074,12 @@ int Daemon::Run() {
     d.PollOnce();
     d.Quote();
     d.ApplyRetention();
-    d.Publish();
+    const std::vector<comp::CheckOutcome> outcomes = d.Outcomes();
+    d.UpdateMetrics(outcomes);
+    d.Publish(outcomes);
     if (!notified && d.epoch) {
-      notified = NotifySystemd("READY=1") || true;
+      NotifySystemd("READY=1");
+      notified = true;
       d.log.Info("daemon.ready", {{"epoch", d.epoch->id}, {"state", d.state}});
     }
     // Sleep until the next poll, waking for file changes, a stop or a reload.
