@@ -196,33 +196,29 @@ Result<EvidenceVerification> VerifyEvidence(const Evidence& e, std::string_view 
   }
 
   // The list: the bundle's bytes (or the verifier's copy), then its replay.
-  const std::vector<uint8_t>* bytes = nullptr;
-  std::vector<uint8_t> prefix;
+  std::span<const uint8_t> bytes;
   if (expect.list) {
     if (e.list.data && *e.list.data != *expect.list) {
       checks.Fail(kCheckListDigest, "the list given to the verifier is not the bundle's list");
     }
-    bytes = &*expect.list;
+    bytes = *expect.list;
     // The kernel's list only grows: a copy taken after the bundle holds the bundle's list as
     // its first e.list.size bytes (a daemon's periodic quote, checked against today's list).
-    if (!e.list.data && bytes->size() > e.list.size) {
-      prefix.assign(bytes->begin(), bytes->begin() + static_cast<std::ptrdiff_t>(e.list.size));
-      bytes = &prefix;
-    }
+    if (!e.list.data && bytes.size() > e.list.size) bytes = bytes.first(e.list.size);
   } else if (e.list.data) {
-    bytes = &*e.list.data;
+    bytes = *e.list.data;
   } else {
     checks.Fail(kCheckListMissing, "the bundle holds only the list's digest: give the list to the verifier");
     return out;
   }
-  if (bytes->size() != e.list.size) {
-    checks.Fail(kCheckListDigest, "the list is " + std::to_string(bytes->size()) +
-                                      " bytes, the bundle says " + std::to_string(e.list.size));
+  if (bytes.size() != e.list.size) {
+    checks.Fail(kCheckListDigest, "the list is " + std::to_string(bytes.size()) + " bytes, the bundle says " +
+                                      std::to_string(e.list.size));
   }
   ima::Digest sha256;
   sha256.algo = ima::HashAlgo::kSha256;
   sha256.size = 32;
-  ima::Hash(ima::HashAlgo::kSha256, {*bytes}, sha256.bytes.data());
+  ima::Hash(ima::HashAlgo::kSha256, {bytes}, sha256.bytes.data());
   if (!std::ranges::equal(sha256.view(), e.list.sha256)) {
     checks.Fail(kCheckListDigest,
                 "the list's SHA-256 is " + sha256.hex() + ", the bundle says " + ToHex(e.list.sha256));
@@ -232,7 +228,7 @@ Result<EvidenceVerification> VerifyEvidence(const Evidence& e, std::string_view 
     return out;
   }
   ima::OpenedList opened;
-  opened.file = NewMemoryFile(FileName(e.list.source), *bytes);
+  opened.file = NewMemoryFile(FileName(e.list.source), bytes);
   ima::VerifyOptions options{.banks = banks, .ima_pcrs = {10}, .threads = expect.threads};
   auto report = ima::VerifyOpenedList(opened, reading, options);
   if (!report) {
