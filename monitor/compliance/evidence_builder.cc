@@ -66,7 +66,8 @@ CapturedEntry Capture(const ima::EntryView& e) {
 EvidenceBuilder::EvidenceBuilder(std::vector<std::shared_ptr<const appraise::AllowList>> allow_lists,
                                  std::shared_ptr<const appraise::TrustedKeys> keys,
                                  bool measures_module_loads)
-    : appraiser_(allow_lists, keys),
+    : allow_lists_(allow_lists),
+      appraiser_(allow_lists, keys),
       have_lookup_(!allow_lists.empty() || (keys && keys->size() > 0)),
       lookup_(std::make_unique<SignedOrListed>(*this)) {
   evidence_.set_measures_module_loads(measures_module_loads);
@@ -118,7 +119,14 @@ appraise::Appraisal EvidenceBuilder::Add(const CapturedEntry& e,
                  .proved = true,
                  .bank_proof = std::move(bank_proof)};
   if (IsModulePath(m.path)) evidence_.AddModule(m);
-  evidence_.AddFile(std::move(m));
+  std::string_view listed;
+  for (const auto& list : allow_lists_) {
+    if (auto id = list->FindName(appraise::NameKind::kFile, e.path)) {
+      listed = list->Name(*id);
+      break;
+    }
+  }
+  evidence_.AddFile(std::move(m), listed);
   return a;
 }
 

@@ -62,6 +62,8 @@ class EvidenceBuilder {
 
  private:
   class SignedOrListed;
+  // Before evidence_: its records point into these lists' name tables.
+  std::vector<std::shared_ptr<const appraise::AllowList>> allow_lists_;
   appraise::Appraiser appraiser_;
   bool have_lookup_;
   Evidence evidence_;

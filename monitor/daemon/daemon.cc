@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <malloc.h>
 #include <sys/vfs.h>
 
 #include <algorithm>
@@ -48,6 +49,7 @@ constexpr const char* kTagConfig = "config";
 constexpr const char* kTagInputs = "inputs";
 constexpr const char* kFilePrefix = "file:";
 constexpr int64_t kRetentionEverySeconds = 3600;
+constexpr uint64_t kReleaseMemoryAfterEntries = 4096;
 
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -674,6 +676,7 @@ void Daemon::Impl::PollOnce() {
                                    : "verified";
   if (state == "verified" || state == "pending") last_verified = NowSeconds();
   if (epoch) {
+    const uint64_t processed_before = processed;
     Status s = ProcessProved(r);
     if (!s.ok()) {
       // The store refused the batch: start again from what it holds (as after a restart).
@@ -681,6 +684,10 @@ void Daemon::Impl::PollOnce() {
       epoch.reset();
       OpenProver();
     }
+    // A catch-up held every entry it read until the TPM vouched for them (~300 bytes each) and
+    // freed them at once: give those pages back, so the resident set follows the node's state
+    // rather than its largest backlog.
+    if (processed - processed_before >= kReleaseMemoryAfterEntries) malloc_trim(0);
   }
 }
 

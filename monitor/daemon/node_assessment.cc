@@ -79,19 +79,25 @@ void NodeAssessment::SetInputs(std::shared_ptr<const AssessmentInputs> inputs) {
   BuildIndex();
   MarkAllDirty();
   // Entry order is kept: a module and a file at one path keep their relative order.
-  std::vector<const compliance::MeasuredFile*> kept;
-  for (const auto& [path, m] : old->evidence().files()) kept.push_back(&m);
-  for (const auto& m : old->evidence().modules()) {
-    if (!old->evidence().Latest(m.path) || old->evidence().Latest(m.path)->entry_index != m.entry_index) {
-      kept.push_back(&m);
-    }
+  const compliance::Evidence& before = old->evidence();
+  std::vector<const compliance::MeasuredFile*> modules;
+  for (const auto& m : before.modules()) {
+    const compliance::MeasuredFile* file = before.Latest(m.path);
+    if (!file || file->entry_index != m.entry_index) modules.push_back(&m);
   }
-  std::sort(kept.begin(), kept.end(), [](auto* a, auto* b) { return a->entry_index < b->entry_index; });
-  for (const compliance::MeasuredFile* m : kept) {
-    compliance::CapturedEntry e = Recapture(*m);
-    if (auto sig = signatures_.find(m->path); sig != signatures_.end()) e.signature = sig->second;
-    Judge(e, builder_->Add(e, m->bank_proof));
-  }
+  std::sort(modules.begin(), modules.end(), [](auto* a, auto* b) { return a->entry_index < b->entry_index; });
+  auto next_module = modules.begin();
+  auto rejudge = [&](const compliance::MeasuredFile& m) {
+    compliance::CapturedEntry e = Recapture(m);
+    if (auto sig = signatures_.find(m.path); sig != signatures_.end()) e.signature = sig->second;
+    Judge(e, builder_->Add(e, m.bank_proof));
+  };
+  before.ForEachFile([&](const compliance::MeasuredFile& file) {
+    for (; next_module != modules.end() && (*next_module)->entry_index < file.entry_index; ++next_module)
+      rejudge(**next_module);
+    rejudge(file);
+  });
+  for (; next_module != modules.end(); ++next_module) rejudge(**next_module);
 }
 
 bool NodeAssessment::MarkReading(std::string_view path, bool is_module) {

@@ -30,7 +30,7 @@ const Benchmark& Ubuntu() {
 class GoldenDigests : public DigestLookup {
  public:
   explicit GoldenDigests(const Evidence& golden) {
-    for (const auto& [path, m] : golden.files()) allowed_.insert(m.file_digest.hex());
+    golden.ForEachFile([&](const MeasuredFile& m) { allowed_.insert(m.file_digest.hex()); });
   }
   DigestVerdict Lookup(std::string_view, const ima::Digest& digest) const override {
     if (allowed_.count(digest.hex())) return {DigestStatus::kAllowed, "golden image"};
