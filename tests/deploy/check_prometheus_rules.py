@@ -99,5 +99,15 @@ variant = yaml.safe_load(r.stdout)
 fors = [rule.get("for") for g in variant["groups"] for rule in g["rules"] if "alert" in rule]
 check(r.returncode == 0 and fors == ["1s"] * len(alerts), "generate --rules --for 1s sets every alert's for")
 
+r = subprocess.run([sys.executable, PROM / "generate", "--rules", "--threshold", "cis-kubernetes-v1.7.1=0.5"],
+                   capture_output=True, text=True)
+variant = yaml.safe_load(r.stdout)
+thresholds = {rule["labels"]["benchmark"]: rule["expr"] for g in variant["groups"] for rule in g["rules"]
+              if rule.get("record") == "imawatch:compliance_threshold:ratio"}
+check(r.returncode == 0 and thresholds.get("cis-kubernetes-v1.7.1") == "vector(0.5)"
+      and len(thresholds) == 2, f"generate --threshold replaces a benchmark's threshold: {thresholds}")
+r = subprocess.run([sys.executable, PROM / "generate", "--threshold", "cis=high"], capture_output=True, text=True)
+check(r.returncode == 2 and "BENCHMARK=RATIO" in r.stderr, "generate refuses a bad --threshold")
+
 print(f"{len(alerts)} alerts, {len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
