@@ -431,6 +431,29 @@ TEST(Config, TheDeployExampleParses) {
                           [&](const compliance::Profile& p) { return p.id == *c->benchmarks[0].profile; }));
 }
 
+// The Kubernetes overlays' configs (deploy/kubernetes/overlays/*/imawatch.yaml) as the
+// DaemonSet's init container leaves them: @NODE_NAME@ replaced by the node's name.
+TEST(Config, TheKubernetesOverlayConfigsParse) {
+  for (const std::string flavour : {"evm-sig", "content-only"}) {
+    std::string text = testing::ReadFileOrDie(testing::SourceDir() + "/deploy/kubernetes/overlays/" +
+                                              flavour + "/imawatch.yaml");
+    ASSERT_NE(text.find("@NODE_NAME@"), std::string::npos) << flavour;
+    for (size_t at; (at = text.find("@NODE_NAME@")) != std::string::npos;) text.replace(at, 11, "worker-03");
+    const std::string path = testing::MakeTempDir("overlay-config") + "/imawatch.yaml";
+    ASSERT_TRUE(Env::Default().WriteFileAtomically(path, text).ok());
+    auto c = LoadConfig(Env::Default(), path);
+    ASSERT_TRUE(c.ok()) << flavour << ": " << c.error().ToString();
+    EXPECT_EQ(c->node_name, "worker-03");
+    EXPECT_EQ(c->securityfs, "/host-securityfs") << flavour;
+    EXPECT_EQ(c->root, "/host") << flavour;
+    EXPECT_EQ(c->certificates.size(), flavour == "evm-sig" ? 1u : 0u) << flavour;
+    ASSERT_EQ(c->benchmarks.size(), 1u);
+    EXPECT_TRUE(
+        compliance::FindBenchmark(Env::Default(), c->benchmarks[0].id, testing::SourceDir() + "/benchmarks")
+            .ok());
+  }
+}
+
 TEST(Config, LoadConfigReportsMissingAndOversizedFiles) {
   auto missing = LoadConfig(Env::Default(), "/nonexistent/imawatch.yaml");
   ASSERT_FALSE(missing.ok());
