@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
@@ -278,7 +279,18 @@ class Parser {
     if (second)
       return InvalidInput("a config file holds one YAML document; a second one starts here", At(*second));
     DaemonConfig c;
-    c.node_name = Hostname();
+    // In a Kubernetes pod the host name is the pod's: the DaemonSet passes the node's name
+    // (downward API) in the environment, so one config serves every node.
+    if (const char* env = std::getenv(kNodeNameVariable); env && *env) {
+      c.node_name = env;
+      if (!IsValidUtf8(c.node_name) || HasControl(c.node_name)) {
+        return InvalidInput(
+            std::string(kNodeNameVariable) + ": must be UTF-8 text without control characters",
+            {.source = source_});
+      }
+    } else {
+      c.node_name = Hostname();
+    }
     c.benchmarks_dir = compliance::DefaultBenchmarksDir();
     try {
       if (!ParseRoot(root, c)) return *error_;

@@ -17,6 +17,8 @@
 namespace imawatch::daemon {
 
 inline constexpr uint64_t kMaxConfigBytes = 1 << 20;
+// Overrides the host name as node.name's default (a DaemonSet sets it from spec.nodeName).
+inline constexpr const char* kNodeNameVariable = "IMAWATCH_NODE_NAME";
 
 struct BenchmarkConfig {
   std::string id;  // benchmark.id in benchmarks/*.yaml, e.g. "cis-kubernetes-v1.7.1"

@@ -91,7 +91,7 @@ for ds in daemonsets:
     check(pod["automountServiceAccountToken"] is False and not pod.get("hostNetwork") and not pod.get("hostPID"),
           f"{name}: no API token, no host network or PID namespace")
     volumes = {v["name"]: v for v in pod["volumes"]}
-    for c in pod["initContainers"] + pod["containers"]:
+    for c in pod.get("initContainers", []) + pod["containers"]:
         sc = c["securityContext"]
         check(sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
               and sc["capabilities"] == {"drop": ["ALL"]} and not sc.get("privileged"),
@@ -102,20 +102,20 @@ for ds in daemonsets:
             v = volumes[mount["name"]]
             if "hostPath" in v and v["hostPath"]["path"] != "/var/lib/imawatch":
                 check(mount.get("readOnly") is True, f"{name}/{c['name']}: host path {v['hostPath']['path']} read-only")
-    init = pod["initContainers"][0]
-    check(init["env"][0]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName" and "@NODE_NAME@" in
-          init["args"][0], f"{name}: the node name comes from the downward API")
     daemon = pod["containers"][0]
+    check(not pod.get("initContainers") and daemon["env"][0]["name"] == "IMAWATCH_NODE_NAME"
+          and daemon["env"][0]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName",
+          f"{name}: the node name comes from the downward API")
     check(daemon["livenessProbe"]["httpGet"]["path"] == "/healthz"
           and daemon["readinessProbe"]["httpGet"]["path"] == "/readyz", f"{name}: probes on /healthz and /readyz")
     check(daemon["resources"]["limits"].get("squat.ai/tpmrm") == 1, f"{name}: /dev/tpmrm0 from the device plugin")
     check({v["hostPath"]["path"] for v in volumes.values() if "hostPath" in v}
           == {"/", "/sys/kernel/security", "/var/lib/imawatch"}, f"{name}: host paths")
     config = next(d for d in rendered["."] if d["kind"] == "ConfigMap"
-                  and d["metadata"]["name"] == volumes["config-template"]["configMap"]["name"])
+                  and d["metadata"]["name"] == volumes["config"]["configMap"]["name"])
     text = config["data"]["imawatch.yaml"]
-    check('name: "@NODE_NAME@"' in text and ("certificates:" in text) == (flavour == "evm-sig"),
-          f"{name}: its flavour's config, node name filled in at start")
+    check("name:" not in text.split("tpm:")[0] and ("certificates:" in text) == (flavour == "evm-sig"),
+          f"{name}: its flavour's config, node name left to IMAWATCH_NODE_NAME")
     if flavour == "evm-sig":
         check("ima-certs" in volumes, f"{name}: mounts the IMA certificates")
 

@@ -76,9 +76,8 @@ int Run(uint64_t entries, int idle_seconds, int samples, int rate, const std::st
   }
   std::printf("simulated list: %llu entries in %.1f s\n", static_cast<unsigned long long>(entries + 1),
               Seconds(Clock::now() - started));
-  // The golden image knows every normal file the load will append: only the injected unknown
-  // executables are drift.
-  node.WriteAllowList(static_cast<int>(entries) + samples * (rate / 2) + 1000);
+  // The golden image of the node as it is: its resident set is measured with it.
+  node.WriteAllowList(static_cast<int>(entries) + 1000);
   node.WriteConfig();
   if (recheck != "auto") {
     // ima.recheck_list inside the ima section: `never` stands for the kernel's append-only list.
@@ -102,16 +101,33 @@ int Run(uint64_t entries, int idle_seconds, int samples, int rate, const std::st
   }
   const double catch_up = Seconds(Clock::now() - started);
   std::fflush(stdout);
-  std::printf("catch-up: %.2f s for %llu entries (%.0f entries/s), RSS %.1f MB, peak %.1f MB\n", catch_up,
-              static_cast<unsigned long long>(entries + 1), static_cast<double>(entries + 1) / catch_up,
-              MemoryMb(d.pid(), "VmRSS"), MemoryMb(d.pid(), "VmHWM"));
+  std::printf(
+      "catch-up: %.2f s for %llu entries (%.0f entries/s), RSS %.1f MB (anonymous %.1f, file %.1f), peak "
+      "%.1f MB\n",
+      catch_up, static_cast<unsigned long long>(entries + 1), static_cast<double>(entries + 1) / catch_up,
+      MemoryMb(d.pid(), "VmRSS"), MemoryMb(d.pid(), "RssAnon"), MemoryMb(d.pid(), "RssFile"),
+      MemoryMb(d.pid(), "VmHWM"));
 
   const double cpu0 = CpuSeconds(d.pid());
   const auto idle0 = Clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
   const double idle_cpu = (CpuSeconds(d.pid()) - cpu0) / Seconds(Clock::now() - idle0) * 100.0;
-  std::printf("idle %d s: CPU %.3f %% of one core, RSS %.1f MB, peak %.1f MB\n", idle_seconds, idle_cpu,
-              MemoryMb(d.pid(), "VmRSS"), MemoryMb(d.pid(), "VmHWM"));
+  std::printf("idle %d s: CPU %.3f %% of one core, RSS %.1f MB (anonymous %.1f, file %.1f), peak %.1f MB\n",
+              idle_seconds, idle_cpu, MemoryMb(d.pid(), "VmRSS"), MemoryMb(d.pid(), "RssAnon"),
+              MemoryMb(d.pid(), "RssFile"), MemoryMb(d.pid(), "VmHWM"));
+
+  // The golden image grows to every normal file the load will append (reloaded on inotify):
+  // only the injected unknown executables are drift.
+  node.WriteAllowList(static_cast<int>(entries) + samples * (rate / 2) + 1000);
+  if (!WaitUntil(
+          [&] {
+            return HttpGet(port, "/metrics")
+                       .body.find("imawatch_config_reloads_total{result=\"success\"} 1") != std::string::npos;
+          },
+          60s)) {
+    std::cerr << "the daemon did not reload the allow list\n";
+    return 1;
+  }
 
   // Load: the simulator appends `rate` entries per second and, every half second, one
   // unknown executable (one simulator at a time: it is the node's only writer). A poller

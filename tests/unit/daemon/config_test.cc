@@ -433,15 +433,29 @@ TEST(Config, TheDeployExampleParses) {
 
 // The Kubernetes overlays' configs (deploy/kubernetes/overlays/*/imawatch.yaml) as the
 // DaemonSet's init container leaves them: @NODE_NAME@ replaced by the node's name.
+TEST(Config, NodeNameFromTheEnvironmentUnlessConfigured) {
+  setenv(kNodeNameVariable, "worker-9", 1);
+  EXPECT_EQ(Parse("").node_name, "worker-9");
+  EXPECT_EQ(Parse("node: {name: explicit}").node_name, "explicit");
+  setenv(kNodeNameVariable, "bad\nname", 1);
+  auto bad = ParseConfig("", "test.yaml");
+  unsetenv(kNodeNameVariable);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().ToString().find("IMAWATCH_NODE_NAME: must be UTF-8 text without control characters"),
+            std::string::npos);
+  EXPECT_EQ(Parse("").node_name, Hostname());
+}
+
 TEST(Config, TheKubernetesOverlayConfigsParse) {
   for (const std::string flavour : {"evm-sig", "content-only"}) {
     std::string text = testing::ReadFileOrDie(testing::SourceDir() + "/deploy/kubernetes/overlays/" +
                                               flavour + "/imawatch.yaml");
-    ASSERT_NE(text.find("@NODE_NAME@"), std::string::npos) << flavour;
-    for (size_t at; (at = text.find("@NODE_NAME@")) != std::string::npos;) text.replace(at, 11, "worker-03");
     const std::string path = testing::MakeTempDir("overlay-config") + "/imawatch.yaml";
     ASSERT_TRUE(Env::Default().WriteFileAtomically(path, text).ok());
+    // As the DaemonSet runs it: the node's name in the environment.
+    setenv(kNodeNameVariable, "worker-03", 1);
     auto c = LoadConfig(Env::Default(), path);
+    unsetenv(kNodeNameVariable);
     ASSERT_TRUE(c.ok()) << flavour << ": " << c.error().ToString();
     EXPECT_EQ(c->node_name, "worker-03");
     EXPECT_EQ(c->securityfs, "/host-securityfs") << flavour;
