@@ -514,20 +514,20 @@ TEST(Config, SinkOptionErrorsNameTheKeyAndPosition) {
   ExpectError("sinks:\n  - type: webhook\n    url: http://x\n    backoff_initial: 10s\n    backoff_max: 1s\n",
               5, 18, "sinks[0].backoff_max: must not be less than backoff_initial");
   ExpectError("sinks:\n  - {type: file}\n", 2, 5, "sinks[0]: missing dir (where the files are written)");
-  ExpectError("sinks:\n  - {type: file, dir: d, retention: forever}\n", 2, 36,
+  ExpectError("sinks:\n  - {type: file, dir: d, retention: forever}\n", 2, 37,
               "sinks[0].retention: expected a duration like 5m, got \"forever\"");
   ExpectError("sinks:\n  - {type: syslog}\n", 2, 5,
               "sinks[0]: missing address (host:port of the syslog receiver)");
   ExpectError("sinks:\n  - {type: syslog, address: siem}\n", 2, 29, "sinks[0].address: expected host:port");
   ExpectError("sinks:\n  - {type: syslog, address: 'siem:0'}\n", 2, 29,
               "sinks[0].address: port 0 cannot be connected to");
-  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', transport: udp}\n", 2, 56,
+  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', transport: udp}\n", 2, 52,
               "sinks[0].transport: expected tcp or tls, got \"udp\"");
-  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', format: leef}\n", 2, 53,
+  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', format: leef}\n", 2, 49,
               "sinks[0].format: expected json or cef, got \"leef\"");
-  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', facility: 24}\n", 2, 55,
+  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', facility: 24}\n", 2, 51,
               "sinks[0].facility: must be 0-23, got \"24\"");
-  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', ca_bundle: ca.pem}\n", 2, 56,
+  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', ca_bundle: ca.pem}\n", 2, 52,
               "sinks[0]: ca_bundle and client_cert need transport: tls");
 }
 
