@@ -214,12 +214,15 @@ void RunOutage(bool kill_mid_outage) {
         return Metric(*daemon, "imawatch_sink_messages_failed_total", {{"reason", "http_429"}}) >= 3;
       },
       30s));
+  // The last findings of the outage are committed: the backlog is fixed from here.
+  stop = true;
+  simulator.join();
+  std::this_thread::sleep_for(1s);
+  const double backlog = Metric(*daemon, "imawatch_sink_queue_messages", {});
+  EXPECT_GT(backlog, 10);
   // 4. Healthy, but for the poisoned finding.
   receiver.SetMode(Receiver::Mode::kHealthy);
   const auto recovered = Clock::now();
-  std::this_thread::sleep_for(2s);
-  stop = true;
-  simulator.join();
   // Every finding event was queued, the queue drains to zero.
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -301,11 +304,17 @@ void RunOutage(bool kill_mid_outage) {
   ::testing::Test::RecordProperty("events", std::to_string(stored.size()));
   ::testing::Test::RecordProperty("requests", std::to_string(hits.size()));
   ::testing::Test::RecordProperty("drain_ms", std::to_string(static_cast<int64_t>(drain_ms)));
+  auto failed = [&](const char* reason) {
+    return MetricValue(metrics, "imawatch_sink_messages_failed_total", {{"sink", "hook"}, {"reason", reason}})
+        .value_or(0);
+  };
   std::printf(
-      "webhook%s: %zu events, %zu requests to the receiver (%zu accepted), %d simulator rounds, "
-      "queue empty %.0f ms after the receiver recovered (findings kept coming for 2 s of it)\n",
-      kill_mid_outage ? " with SIGKILL" : "", stored.size(), hits.size(), accepted.size(), rounds.load(),
-      drain_ms);
+      "webhook%s: %zu events from %d simulator rounds, %zu requests reached the receiver (%zu accepted); "
+      "failed attempts in the last daemon: network %.0f, http_5xx %.0f, http_429 %.0f, http_4xx %.0f; "
+      "retries %.0f; backlog of %.0f drained %.0f ms after the receiver recovered\n",
+      kill_mid_outage ? " with SIGKILL" : "", stored.size(), rounds.load(), hits.size(), accepted.size(),
+      failed("network"), failed("http_5xx"), failed("http_429"), failed("http_4xx"),
+      MetricValue(metrics, "imawatch_sink_retries_total", {{"sink", "hook"}}).value_or(0), backlog, drain_ms);
 }
 
 TEST(WebhookSink, OutageThen500ThenRateLimitThenRecoveryDeliversEveryEventOnceInOrder) { RunOutage(false); }
