@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "monitor/store/store.h"
+#include "tests/testing/paths.h"
 
 namespace imawatch::testing {
 
@@ -20,6 +21,23 @@ std::optional<double> MetricValue(const std::string& exposition, const std::stri
     if (all) return std::stod(line.substr(line.rfind(' ') + 1));
   }
   return std::nullopt;
+}
+
+void MakeTestPki(const std::string& dir) {
+  auto run = [&](const std::string& command) {
+    auto r = RunCommand({"/bin/sh", "-c", "cd " + dir + " && " + command});
+    ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.err;
+  };
+  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days "
+      "2 "
+      "-subj /CN=test-ca 2>/dev/null");
+  for (const std::string who : {"server", "client"}) {
+    run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + who + ".key -out " + who +
+        ".csr -subj /CN=" + who + " 2>/dev/null");
+    run("printf 'subjectAltName=IP:127.0.0.1\\n' > " + who + ".ext && openssl x509 -req -in " + who +
+        ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -out " + who + ".pem -days 2 -extfile " + who +
+        ".ext 2>/dev/null");
+  }
 }
 
 std::vector<StoredMessage> StoredOutbox(const std::string& store_path, const std::string& sink) {

@@ -20,6 +20,10 @@ struct StoredMessage {
   bool delivered = false, dropped = false;
   std::string drop_reason;
 };
+// A CA (ca.pem) and server and client certificates for IP 127.0.0.1 (server.pem/.key,
+// client.pem/.key, CN=server and CN=client), made in dir with the openssl tool.
+void MakeTestPki(const std::string& dir);
+
 // Every outbox row of a sink, in id order.
 std::vector<StoredMessage> StoredOutbox(const std::string& store_path, const std::string& sink);
 

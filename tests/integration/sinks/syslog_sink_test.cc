@@ -168,21 +168,7 @@ TEST(SyslogSink, Rfc5424CefFramesRoundTripHostileFields) {
 // the openssl tool; it requires the client's certificate (mTLS) from the same CA.
 TEST(SyslogSink, TlsWithClientCertificateDeliversJsonFrames) {
   const std::string dir = testing::MakeTempDir("syslog-tls");
-  auto run = [&](const std::string& command) {
-    auto r = testing::RunCommand({"/bin/sh", "-c", "cd " + dir + " && " + command});
-    ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.err;
-  };
-  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days "
-      "2 "
-      "-subj /CN=test-ca 2>/dev/null");
-  for (const char* who : {"server", "client"}) {
-    const std::string w = who;
-    run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + w + ".key -out " + w +
-        ".csr -subj /CN=" + w + " 2>/dev/null");
-    run("printf 'subjectAltName=IP:127.0.0.1\\n' > " + w + ".ext && openssl x509 -req -in " + w +
-        ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -out " + w + ".pem -days 2 -extfile " + w +
-        ".ext 2>/dev/null");
-  }
+  testing::MakeTestPki(dir);
 
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   ASSERT_EQ(SSL_CTX_use_certificate_file(ctx, (dir + "/server.pem").c_str(), SSL_FILETYPE_PEM), 1);
