@@ -2,7 +2,8 @@
 // answers 500s, then 429 with Retry-After, and 400 for one poisoned finding. The daemon keeps
 // proving and creating findings throughout; once the receiver recovers every finding event
 // arrives exactly once by id, in order, and the queue drains. Then the same with the daemon
-// SIGKILLed in the middle of the outage and restarted.
+// SIGKILLed in the middle of the outage, and later stopped with SIGTERM while retrying, and
+// restarted each time.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -211,6 +212,19 @@ void RunOutage(bool kill_mid_outage) {
         return Metric(*daemon, "imawatch_sink_messages_failed_total", {{"reason", "http_5xx"}}) >= 3;
       },
       30s));
+  if (kill_mid_outage) {
+    // A clean stop in the middle of retrying: everything unconfirmed stays queued.
+    daemon->Signal(SIGTERM);
+    ASSERT_EQ(daemon->Wait(), 0) << daemon->Log();
+    size_t pending = 0;
+    for (const auto& m : testing::StoredOutbox(node.store(), "hook")) {
+      EXPECT_FALSE(m.delivered || m.dropped) << "settled without the receiver's confirmation: " << m.id;
+      pending += !m.delivered && !m.dropped;
+    }
+    EXPECT_GT(pending, 300u);
+    daemon = std::make_unique<DaemonProcess>(node.config());
+    ASSERT_NE(daemon->Port(), 0) << daemon->Log();
+  }
   // 3. Rate limited: 429 with Retry-After.
   receiver.SetMode(Receiver::Mode::kRateLimit);
   ASSERT_TRUE(WaitUntil(
@@ -316,14 +330,14 @@ void RunOutage(bool kill_mid_outage) {
       "webhook%s: %zu events from %d simulator rounds, %zu requests reached the receiver (%zu accepted); "
       "failed attempts in the last daemon: network %.0f, http_5xx %.0f, http_429 %.0f, http_4xx %.0f; "
       "retries %.0f; backlog of %.0f drained %.0f ms after the receiver recovered\n",
-      kill_mid_outage ? " with SIGKILL" : "", stored.size(), rounds.load(), hits.size(), accepted.size(),
+      kill_mid_outage ? " with SIGKILL + SIGTERM" : "", stored.size(), rounds.load(), hits.size(), accepted.size(),
       failed("network"), failed("http_5xx"), failed("http_429"), failed("http_4xx"),
       MetricValue(metrics, "imawatch_sink_retries_total", {{"sink", "hook"}}).value_or(0), backlog, drain_ms);
 }
 
 TEST(WebhookSink, OutageThen500ThenRateLimitThenRecoveryDeliversEveryEventOnceInOrder) { RunOutage(false); }
 
-TEST(WebhookSink, SigkillDuringTheOutageLosesAndDuplicatesNothing) { RunOutage(true); }
+TEST(WebhookSink, SigkillAndSigtermDuringTheOutageLoseAndDuplicateNothing) { RunOutage(true); }
 
 }  // namespace
 }  // namespace imawatch
