@@ -74,6 +74,8 @@ Result<FindingEvent> ParseFindingEvent(std::string_view payload_json) {
   if (!number("epoch", e.epoch)) return Bad("missing or non-integer \"epoch\"");
   if (!number("sequence", e.sequence) || e.sequence < 1) return Bad("missing or non-positive \"sequence\"");
   if (!number("time", e.time)) return Bad("missing or non-integer \"time\"");
+  constexpr int64_t kYear10000 = 253402300800;  // times become milliseconds downstream: keep them small
+  if (e.time < 0 || e.time >= kYear10000) return Bad("\"time\" out of range (0 to the year 9999)");
   e.payload = std::move(j);
   return e;
 }

@@ -41,9 +41,12 @@ TEST(FindingEvent, WireJsonAddsTheIds) {
 }
 
 TEST(FindingEvent, MalformedMessagesAreErrors) {
-  for (const char* bad : {"", "[]", "{}", R"({"node":"n","key":"k","state":"open","epoch":1,"time":1})",
-                          R"({"node":"n","key":"k","state":"open","epoch":1,"time":1,"sequence":0})",
-                          R"({"node":1,"key":"k","state":"open","epoch":1,"time":1,"sequence":1})"}) {
+  for (const char* bad :
+       {"", "[]", "{}", R"({"node":"n","key":"k","state":"open","epoch":1,"time":1})",
+        R"({"node":"n","key":"k","state":"open","epoch":1,"time":1,"sequence":0})",
+        R"({"node":1,"key":"k","state":"open","epoch":1,"time":1,"sequence":1})",
+        R"({"node":"n","key":"k","state":"open","epoch":1,"time":1700033333333300000,"sequence":1})",
+        R"({"node":"n","key":"k","state":"open","epoch":1,"time":-1,"sequence":1})"}) {
     EXPECT_FALSE(ParseFindingEvent(bad).ok()) << bad;
   }
 }
