@@ -1,7 +1,10 @@
 // Webhook: one HTTP POST of the event's JSON per message, with libcurl.
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -153,6 +156,11 @@ class WebhookSink : public Sink {
 Result<std::unique_ptr<Sink>> MakeWebhookSink(const WebhookOptions& options) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  // A missing certificate file would only show at the first send, as endless TLS retries.
+  for (const std::string* file : {&options.ca_bundle, &options.client_cert, &options.client_key}) {
+    if (!file->empty() && access(file->c_str(), R_OK) != 0)
+      return IoError("webhook: cannot read " + *file + ": " + std::strerror(errno));
+  }
   auto sink = std::make_unique<WebhookSink>(options);
   if (!sink->ok()) return Error(ErrorKind::kIo, "webhook: cannot create a libcurl handle");
   return std::unique_ptr<Sink>(std::move(sink));

@@ -198,6 +198,13 @@ TEST(WebhookSinkAlone, HttpsWithMutualTlsAndEveryKindOfAnswer) {
   receiver.Reply("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   EXPECT_EQ((*no_cert)->Send(event, stop).outcome, SendResult::Outcome::kRetry);
 
+  // A certificate file that is not there fails at start, not at every send.
+  sinks::WebhookOptions missing_key = o;
+  missing_key.client_key = pki + "/nope.key";
+  auto refused_start = sinks::MakeWebhookSink(missing_key);
+  ASSERT_FALSE(refused_start.ok());
+  EXPECT_NE(refused_start.error().message().find("nope.key"), std::string::npos);
+
   // Nobody listening, and a token file that is gone.
   sinks::WebhookOptions closed = o;
   closed.url = "https://127.0.0.1:1/in";
