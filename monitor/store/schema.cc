@@ -110,6 +110,10 @@ CREATE TABLE finding_sequences (
   sequence INTEGER NOT NULL CHECK (sequence > 0),
   PRIMARY KEY (epoch_id, key)
 ) WITHOUT ROWID;
+-- Messages queued before sequences existed get their row id: unique, stable, in order.
+UPDATE outbox SET payload = json_set(payload, '$.sequence', id)
+  WHERE delivered_at IS NULL AND json_valid(payload) AND json_type(payload, '$.key') = 'text'
+    AND json_type(payload, '$.sequence') IS NULL;
 )sql",
 };
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "monitor/store/schema.h"
 #include "monitor/store/store.h"
 #include "tests/testing/paths.h"
 
@@ -109,6 +110,29 @@ TEST(Outbox, MessagesLeaveOnlyWhenDeliveredOrDropped) {
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(removed->outbox, 2u);
   EXPECT_EQ(*f.store.CountPendingOutbox(), 4u);
+}
+
+TEST(Outbox, MigrationNumbersMessagesQueuedBeforeSequencesExisted) {
+  const std::string path = testing::MakeTempDir("outbox-v2") + "/s.db";
+  {
+    auto db = Database::Open(path);
+    ASSERT_TRUE(db.ok());
+    for (size_t step = 0; step < 2; ++step) ASSERT_TRUE(db->Exec(MigrationSteps()[step]).ok());
+    ASSERT_TRUE(
+        db->Exec("PRAGMA application_id = " + std::to_string(kApplicationId) + "; PRAGMA user_version = 2")
+            .ok());
+    ASSERT_TRUE(
+        db->Exec("INSERT INTO outbox (sink, payload, created_at) VALUES ('hook', '{\"key\":\"a\"}', 1), "
+                 "('hook', 'not json', 1), ('hook', '{\"key\":\"b\"}', 1)")
+            .ok());
+  }
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  auto next = Outbox(store->database()).Next("hook", 10);
+  ASSERT_EQ(next->size(), 3u);
+  EXPECT_EQ(Sequence((*next)[0]), 1);
+  EXPECT_EQ((*next)[1].payload, "not json");
+  EXPECT_EQ(Sequence((*next)[2]), 3);
 }
 
 }  // namespace
