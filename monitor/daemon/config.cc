@@ -48,6 +48,13 @@ const std::vector<SectionKeys>& Schema() {
       {"watch", {"enabled", "debounce"}},
       {"log", {"format", "level"}},
       {"sinks[]", {"type", "name"}},
+      {"sinks[webhook]",
+       {"type", "name", "url", "headers", "bearer_token_file", "ca_bundle", "client_cert", "client_key",
+        "connect_timeout", "timeout", "backoff_initial", "backoff_max"}},
+      {"sinks[file]", {"type", "name", "dir", "retention"}},
+      {"sinks[syslog]",
+       {"type", "name", "address", "transport", "format", "ca_bundle", "client_cert", "client_key",
+        "facility", "app_name", "connect_timeout", "backoff_initial", "backoff_max"}},
   };
   return schema;
 }
@@ -695,7 +702,8 @@ class Parser {
       std::string path = Item("sinks", i);
       const YAML::Node& item = items[i];
       if (!item.IsMap()) return Fail(item, path, "expected a mapping with a type, got " + Got(item));
-      SinkConfig sink{.base_dir = base_dir_, .where = At(item.Mark())};
+      SinkConfig sink{.where = At(item.Mark())};
+      sink_item_.reset(item);
       std::optional<YAML::Node> type, name;  // optional: assigning a YAML::Node would write through it
       for (auto it = item.begin(); it != item.end(); ++it) {
         const YAML::Node key = it->first;  // a copy, as in Map
@@ -718,12 +726,162 @@ class Parser {
                       "a second sink named " + Quote(sink.name) + "; give each a distinct name");
         }
       }
-      sink.raw_yaml = YAML::Dump(item);
+      Fields keys;
+      if (!Map(item, path, "sinks[" + sink.type + "]", keys)) return false;
+      bool parsed = sink.type == "webhook" ? ParseWebhook(keys, path, sink)
+                    : sink.type == "file"  ? ParseFileDrop(keys, path, sink)
+                                           : ParseSyslog(keys, path, sink);
+      if (!parsed) return false;
       c.sinks.push_back(std::move(sink));
     }
     return true;
   }
 
+  bool Backoff(const Fields& f, const std::string& path, const YAML::Node& item, sinks::BackoffOptions& out) {
+    if (!Duration(f, path, "backoff_initial", milliseconds(10), std::chrono::hours(1), out.initial) ||
+        !Duration(f, path, "backoff_max", milliseconds(10), std::chrono::days(1), out.max)) {
+      return false;
+    }
+    if (out.max < out.initial) {
+      const YAML::Node* n = Find(f, "backoff_max");
+      return Fail(n ? *n : item, path + ".backoff_max", "must not be less than backoff_initial");
+    }
+    return true;
+  }
+
+  // client_cert and client_key come together; the files must be named, not read here.
+  bool ClientCertificate(const Fields& f, const std::string& path, std::string& ca, std::string& cert,
+                         std::string& key) {
+    if (!Path(f, path, "ca_bundle", ca) || !Path(f, path, "client_cert", cert) ||
+        !Path(f, path, "client_key", key)) {
+      return false;
+    }
+    if (cert.empty() != key.empty()) {
+      const char* missing = cert.empty() ? "client_cert" : "client_key";
+      const YAML::Node* given = Find(f, cert.empty() ? "client_key" : "client_cert");
+      return Fail(*given, path,
+                  std::string("mTLS needs both client_cert and client_key; ") + missing + " is missing");
+    }
+    return true;
+  }
+
+  bool ParseWebhook(const Fields& f, const std::string& path, SinkConfig& sink) {
+    sinks::WebhookOptions o;
+    const YAML::Node* url = Find(f, "url");
+    if (!url) return Fail(sink_item_, path, "missing url (the receiver's http:// or https:// address)");
+    if (!StringValue(*url, path + ".url", o.url)) return false;
+    const bool https = o.url.starts_with("https://");
+    if (!https && !o.url.starts_with("http://"))
+      return Fail(*url, path + ".url", "expected an http:// or https:// URL, got " + Quote(o.url));
+    const std::string_view rest = std::string_view(o.url).substr(https ? 8 : 7);
+    if (rest.empty() || rest.front() == '/' || rest.find(' ') != std::string_view::npos)
+      return Fail(*url, path + ".url", "expected a host after the scheme, got " + Quote(o.url));
+    if (const YAML::Node* headers = Find(f, "headers"); headers && !headers->IsNull()) {
+      if (!headers->IsMap())
+        return Fail(*headers, path + ".headers", "expected a mapping of header: value, got " + Got(*headers));
+      for (auto it = headers->begin(); it != headers->end(); ++it) {
+        const YAML::Node name = it->first;
+        const YAML::Node value = it->second;
+        const std::string key_path = path + ".headers";
+        std::string header, text;
+        if (!ScalarText(name, key_path, "a header name", header)) return false;
+        const bool token = !header.empty() && std::all_of(header.begin(), header.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) ||
+                 std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos;
+        });
+        if (!token) return Fail(name, key_path, "not an HTTP header name: " + Quote(header));
+        const std::string lower = [&] {
+          std::string l = header;
+          for (char& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          return l;
+        }();
+        if (lower == "content-type" || lower == "content-length" || lower == "idempotency-key")
+          return Fail(name, key_path + "." + header, "set by the sink itself");
+        if (!StringValue(value, key_path + "." + header, text, true)) return false;
+        o.headers.emplace_back(header, text);
+        if (lower == "authorization") has_authorization_ = true;
+      }
+    }
+    if (!Path(f, path, "bearer_token_file", o.bearer_token_file)) return false;
+    if (!o.bearer_token_file.empty() && has_authorization_) {
+      return Fail(*Find(f, "bearer_token_file"), path + ".bearer_token_file",
+                  "headers already set Authorization; use one or the other");
+    }
+    has_authorization_ = false;
+    if (!ClientCertificate(f, path, o.ca_bundle, o.client_cert, o.client_key)) return false;
+    if (!https && (!o.ca_bundle.empty() || !o.client_cert.empty())) {
+      return Fail(*Find(f, o.ca_bundle.empty() ? "client_cert" : "ca_bundle"), path,
+                  "ca_bundle and client_cert need an https:// url");
+    }
+    if (!Duration(f, path, "connect_timeout", milliseconds(100), std::chrono::minutes(5),
+                  o.connect_timeout) ||
+        !Duration(f, path, "timeout", milliseconds(100), std::chrono::minutes(30), o.timeout) ||
+        !Backoff(f, path, sink_item_, o.backoff)) {
+      return false;
+    }
+    sink.options = std::move(o);
+    return true;
+  }
+
+  bool ParseFileDrop(const Fields& f, const std::string& path, SinkConfig& sink) {
+    sinks::FileDropOptions o;
+    if (!Find(f, "dir")) return Fail(sink_item_, path, "missing dir (where the files are written)");
+    if (!Path(f, path, "dir", o.dir) || !Seconds(f, path, "retention", o.retention)) return false;
+    sink.options = std::move(o);
+    return true;
+  }
+
+  bool ParseSyslog(const Fields& f, const std::string& path, SinkConfig& sink) {
+    sinks::SyslogOptions o;
+    const YAML::Node* address = Find(f, "address");
+    if (!address) return Fail(sink_item_, path, "missing address (host:port of the syslog receiver)");
+    std::string text;
+    if (!StringValue(*address, path + ".address", text)) return false;
+    if (std::string problem = ListenProblem(text); !problem.empty())
+      return Fail(*address, path + ".address", problem);
+    const size_t colon = text.rfind(':');
+    o.host = text.substr(0, colon);
+    if (o.host.starts_with('[')) o.host = o.host.substr(1, o.host.size() - 2);
+    o.port = static_cast<uint16_t>(*ParseWhole(std::string_view(text).substr(colon + 1)));
+    if (o.port == 0) return Fail(*address, path + ".address", "port 0 cannot be connected to");
+    if (const YAML::Node* n = Find(f, "transport")) {
+      const std::string value = n->IsScalar() ? n->Scalar() : "";
+      if (value != "tcp" && value != "tls")
+        return Fail(*n, path + ".transport", "expected tcp or tls, got " + Got(*n));
+      o.transport =
+          value == "tls" ? sinks::SyslogOptions::Transport::kTls : sinks::SyslogOptions::Transport::kTcp;
+    }
+    if (const YAML::Node* n = Find(f, "format")) {
+      const std::string value = n->IsScalar() ? n->Scalar() : "";
+      if (value != "json" && value != "cef")
+        return Fail(*n, path + ".format", "expected json or cef, got " + Got(*n));
+      o.format = value == "cef" ? sinks::SyslogOptions::Format::kCef : sinks::SyslogOptions::Format::kJson;
+    }
+    if (!ClientCertificate(f, path, o.ca_bundle, o.client_cert, o.client_key)) return false;
+    if (o.transport != sinks::SyslogOptions::Transport::kTls &&
+        (!o.ca_bundle.empty() || !o.client_cert.empty())) {
+      return Fail(*Find(f, o.ca_bundle.empty() ? "client_cert" : "ca_bundle"), path,
+                  "ca_bundle and client_cert need transport: tls");
+    }
+    if (const YAML::Node* n = Find(f, "facility")) {
+      uint64_t facility = 0;
+      if (!Whole(*n, path + ".facility", 0, 23, facility)) return false;
+      o.facility = static_cast<int>(facility);
+    }
+    if (!String(f, path, "app_name", o.app_name)) return false;
+    if (o.app_name.size() > 48 || o.app_name.find(' ') != std::string::npos)
+      return Fail(*Find(f, "app_name"), path + ".app_name", "must be at most 48 characters without spaces");
+    if (!Duration(f, path, "connect_timeout", milliseconds(100), std::chrono::minutes(5),
+                  o.connect_timeout) ||
+        !Backoff(f, path, sink_item_, o.backoff)) {
+      return false;
+    }
+    sink.options = std::move(o);
+    return true;
+  }
+
+  YAML::Node sink_item_;  // the sink being parsed, for errors about a key it lacks
+  bool has_authorization_ = false;
   std::string source_;
   std::string base_dir_;
   std::vector<std::pair<YAML::Node, YAML::Mark>> null_values_;

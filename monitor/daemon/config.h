@@ -13,6 +13,7 @@
 #include "monitor/base/result.h"
 #include "monitor/daemon/logger.h"
 #include "monitor/ima/hash_algo.h"
+#include "reporters/sinks/sink_options.h"
 
 namespace imawatch::daemon {
 
@@ -35,14 +36,11 @@ struct RetentionConfig {
   std::chrono::seconds delivered_outbox{std::chrono::days(7)};
 };
 
-// A sink is checked here only for a known type and a unique name; its own keys are the
-// sink's to parse from raw_yaml.
 struct SinkConfig {
   std::string type;  // webhook | file | syslog
   std::string name;  // unique; defaults to the type
-  std::string raw_yaml;
-  std::string base_dir;  // relative paths in raw_yaml resolve against it (the config's directory)
-  Position where;        // of the sink's mapping in the config
+  sinks::SinkOptions options;  // the type's own keys
+  Position where;              // of the sink's mapping in the config
 };
 
 struct DaemonConfig {

@@ -34,6 +34,7 @@
 #include "monitor/tpm/live_pcr_reader.h"
 #include "monitor/watch/file_watcher.h"
 #include "reporters/report/report_document.h"
+#include "reporters/sinks/delivery_loop.h"
 
 namespace imawatch::daemon {
 namespace {
@@ -151,6 +152,12 @@ Result<std::string> ReadToken(Env& env, const std::string& path) {
   return token;
 }
 
+std::vector<std::string> SinkNames(const std::vector<SinkConfig>& sinks) {
+  std::vector<std::string> names;
+  for (const SinkConfig& s : sinks) names.push_back(s.type + "/" + s.name);
+  return names;
+}
+
 std::string LevelLabel(const std::optional<int>& level) { return level ? std::to_string(*level) : "none"; }
 
 // The TPM error's class, for a bounded label.
@@ -182,6 +189,7 @@ struct Daemon::Impl {
   std::unique_ptr<http::Server> http;
   std::unique_ptr<watch::FileWatcher> watcher;
   std::unique_ptr<audit::AuditSource> audit;
+  std::vector<std::unique_ptr<sinks::DeliveryLoop>> deliveries;  // one thread per sink
   std::string token;
   std::mutex token_mutex;
 
@@ -221,6 +229,7 @@ struct Daemon::Impl {
   Status Open();
   void OpenProver();
   Status OpenAudit();
+  Status StartSinks();
   void Watch();
   void PollOnce();
   Status ResolveEpoch(const ima::PollResult& r);
@@ -255,6 +264,7 @@ Status Daemon::Impl::Open() {
   auto t = ReadToken(env, config.token_file);
   if (!t) return t.error();
   token = *t;
+  if (Status s = StartSinks(); !s.ok()) return s;
   OpenProver();
   if (Status s = OpenAudit(); !s.ok()) return s;
   if (config.watch_enabled) {
@@ -269,6 +279,23 @@ Status Daemon::Impl::Open() {
     if (!server) return server.error();
     http = std::move(*server);
     log.Info("http.listening", {{"address", http->address()}});
+  }
+  return Status::Ok();
+}
+
+// Each sink delivers from the outbox on its own thread and store connection.
+Status Daemon::Impl::StartSinks() {
+  for (const SinkConfig& sink : config.sinks) {
+    auto made = sinks::MakeSink(sink.options, kVersion);
+    if (!made)
+      return Error(made.error().kind(), "sink " + sink.name + ": " + made.error().message(), sink.where);
+    sinks::DeliveryLog delivery_log{
+        .warn = [this](const std::string& event, const std::string& name, const std::string& detail) {
+          log.Warn(event, {{"sink", name}, {"detail", detail}});
+        }};
+    deliveries.push_back(std::make_unique<sinks::DeliveryLoop>(sink.name, std::move(*made), config.store_path,
+                                                               metrics.sinks, std::move(delivery_log)));
+    deliveries.back()->Start();
   }
   return Status::Ok();
 }
@@ -574,14 +601,16 @@ Status Daemon::Impl::ProcessProved(const ima::PollResult& r) {
                       {"epoch", epoch->id},
                       {"time", batch.now},
                       {"detail", json::parse(f.detail_json, nullptr, false)}};
-      batch.outbox.push_back(
-          {.sink = sink.name, .payload = message.dump(-1, ' ', false, json::error_handler_t::replace)});
+      batch.outbox.push_back({.sink = sink.name,
+                              .payload = message.dump(-1, ' ', false, json::error_handler_t::replace),
+                              .finding_key = f.key});
     }
     for (const std::string& key : batch.findings_resolved) {
       json message = {{"event", "finding"},       {"state", "resolved"}, {"key", key},
                       {"node", config.node_name}, {"epoch", epoch->id},  {"time", batch.now}};
-      batch.outbox.push_back(
-          {.sink = sink.name, .payload = message.dump(-1, ' ', false, json::error_handler_t::replace)});
+      batch.outbox.push_back({.sink = sink.name,
+                              .payload = message.dump(-1, ' ', false, json::error_handler_t::replace),
+                              .finding_key = key});
     }
   }
 
@@ -590,6 +619,9 @@ Status Daemon::Impl::ProcessProved(const ima::PollResult& r) {
                         !batch.verdicts.empty();
   if (!anything) return Status::Ok();
   if (Status s = Commit(batch); !s.ok()) return s;
+  if (!batch.outbox.empty()) {
+    for (auto& delivery : deliveries) delivery->Notify();
+  }
   committed_drift = assessment->drift();
   audit_findings.clear();
   for (const auto& f : batch.findings_seen) open_findings.insert(f.key);
@@ -869,13 +901,15 @@ void Daemon::Impl::Reload(const std::string& why) {
        {std::pair<const char*, bool>{"securityfs", next->securityfs != config.securityfs},
         {"tpm.tcti", next->tcti != config.tcti},
         {"store.path", next->store_path != config.store_path},
-        {"http.listen", next->http_listen != config.http_listen}}) {
+        {"http.listen", next->http_listen != config.http_listen},
+        {"sinks", SinkNames(next->sinks) != SinkNames(config.sinks)}}) {
     if (changed) log.Warn("config.needs_restart", {{"key", key}, {"action", "keeping the running value"}});
   }
   next->securityfs = config.securityfs;
   next->tcti = config.tcti;
   next->store_path = config.store_path;
   next->http_listen = config.http_listen;
+  next->sinks = config.sinks;
   next->banks = config.banks;
   next->ima_pcrs = config.ima_pcrs;
   config = std::move(*next);
@@ -1099,6 +1133,8 @@ int Daemon::Run() {
     }
   }
   NotifySystemd("STOPPING=1");
+  // What a sink has not confirmed stays in the outbox for the next start.
+  for (auto& delivery : d.deliveries) delivery->Stop();
   if (d.http) d.http->Stop();
   d.log.Info("daemon.stop", {{"epoch", d.epoch ? d.epoch->id : 0}, {"processed", d.processed}});
   return 0;

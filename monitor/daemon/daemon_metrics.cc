@@ -90,6 +90,7 @@ DaemonMetrics::DaemonMetrics(const std::string& version)
       changed_on_disk(Gauges(*registry_, "imawatch_recommendation_changed_on_disk",
                              "A file the recommendation reads changed on disk and awaits measurement"),
                       {"benchmark", "recommendation"}),
+      sinks(*registry_),
       state_family_(Gauges(*registry_, "imawatch_state", "1 for the daemon's current verification state")),
       tpm_errors_(Counters(*registry_, "imawatch_tpm_errors_total", "TPM operations that failed, by reason")),
       audit_events_(Counters(*registry_, "imawatch_audit_events_total", "IMA audit records seen, by type")),

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "reporters/sinks/sink_metrics.h"
+
 namespace imawatch::daemon {
 
 // Label values of one time series, in the family's label order.
@@ -71,6 +73,7 @@ class DaemonMetrics {
   GaugeSet compliance_pass;       // benchmark
   GaugeSet compliance_evaluated;  // benchmark
   GaugeSet changed_on_disk;       // benchmark, recommendation
+  sinks::SinkMetrics sinks;       // imawatch_sink_*
 
  private:
   prometheus::Family<prometheus::Gauge>& state_family_;

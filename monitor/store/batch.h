@@ -44,7 +44,10 @@ struct VerdictRecord {
 
 struct OutboxMessage {
   std::string sink;
-  std::string payload;
+  std::string payload;  // JSON when finding_key is set
+  // A finding event: the store numbers the finding's events within the epoch (1, 2, ...) and
+  // sets the payload's "sequence" to it. Every sink's copy of one event gets the same number.
+  std::string finding_key;
 };
 
 // The whole report of a benchmark after this batch (JSON), kept for `/v1/reports` and history.

@@ -94,6 +94,27 @@ CREATE INDEX report_snapshots_by_benchmark ON report_snapshots(benchmark, id);
 CREATE INDEX verdicts_by_time ON verdicts(decided_at);
 CREATE INDEX drift_findings_resolved ON drift_findings(resolved_at) WHERE resolved_at IS NOT NULL;
 )sql",
+    // 3: sink delivery: when a message may be tried next, why it failed last, and whether it was
+    // dropped; per-finding event sequence numbers (the sinks' deterministic event ids).
+    R"sql(
+ALTER TABLE outbox ADD COLUMN next_attempt_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+ALTER TABLE outbox ADD COLUMN dropped_at INTEGER;
+ALTER TABLE outbox ADD COLUMN drop_reason TEXT;
+DROP INDEX outbox_pending;
+CREATE INDEX outbox_pending ON outbox(sink, id) WHERE delivered_at IS NULL AND dropped_at IS NULL;
+CREATE INDEX outbox_done ON outbox(coalesce(delivered_at, dropped_at)) WHERE delivered_at IS NOT NULL OR dropped_at IS NOT NULL;
+CREATE TABLE finding_sequences (
+  epoch_id INTEGER NOT NULL REFERENCES epochs(id),
+  key TEXT NOT NULL,
+  sequence INTEGER NOT NULL CHECK (sequence > 0),
+  PRIMARY KEY (epoch_id, key)
+) WITHOUT ROWID;
+-- Messages queued before sequences existed get their row id: unique, stable, in order.
+UPDATE outbox SET payload = json_set(payload, '$.sequence', id)
+  WHERE delivered_at IS NULL AND json_valid(payload) AND json_type(payload, '$.key') = 'text'
+    AND json_type(payload, '$.sequence') IS NULL;
+)sql",
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "monitor/store/store.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "monitor/store/schema.h"
@@ -213,14 +214,8 @@ Status Store::CommitBatch(const Batch& batch) {
 
   // The outbox rides in the same transaction (transactional outbox): a sink hears of exactly the
   // findings that were committed.
-  Result<Statement> message =
-      db_.Prepare("INSERT INTO outbox (sink, payload, created_at) VALUES (?1, ?2, ?3)");
-  if (!message.ok()) return message.error();
-  for (const OutboxMessage& m : batch.outbox) {
-    Status queued = message->Bind(1, m.sink).Bind(2, m.payload).Bind(3, batch.now).Run();
-    if (!queued.ok()) return queued;
-    message->Reset();
-  }
+  Status queued = QueueOutbox(batch);
+  if (!queued.ok()) return queued;
 
   if (c.entry_index > batch.expected_entry_index) {
     Result<Statement> range = db_.Prepare(
@@ -248,6 +243,53 @@ Status Store::CommitBatch(const Batch& batch) {
   }
 
   return tx->Commit();
+}
+
+// A finding's n-th event of a batch for one sink is the same event as the n-th for any other
+// sink: its sequence is the stored one plus n.
+Status Store::QueueOutbox(const Batch& batch) {
+  Result<Statement> last =
+      db_.Prepare("SELECT sequence FROM finding_sequences WHERE epoch_id = ?1 AND key = ?2");
+  if (!last.ok()) return last.error();
+  Result<Statement> plain = db_.Prepare("INSERT INTO outbox (sink, payload, created_at) VALUES (?1, ?2, ?3)");
+  if (!plain.ok()) return plain.error();
+  Result<Statement> numbered = db_.Prepare(
+      "INSERT INTO outbox (sink, payload, created_at) VALUES (?1, json_set(?2, '$.sequence', ?4), ?3)");
+  if (!numbered.ok()) return numbered.error();
+  std::map<std::string, int64_t> stored;                         // key -> sequence before this batch
+  std::map<std::pair<std::string, std::string>, int64_t> count;  // (sink, key) -> events so far
+  std::map<std::string, int64_t> highest;                        // key -> sequence after this batch
+  for (const OutboxMessage& m : batch.outbox) {
+    if (m.finding_key.empty()) {
+      Status s = plain->Bind(1, m.sink).Bind(2, m.payload).Bind(3, batch.now).Run();
+      if (!s.ok()) return s;
+      plain->Reset();
+      continue;
+    }
+    auto [it, fresh] = stored.try_emplace(m.finding_key, 0);
+    if (fresh) {
+      last->Bind(1, batch.epoch_id).Bind(2, m.finding_key);
+      Result<bool> row = last->Step();
+      if (!row.ok()) return row.error();
+      if (*row) it->second = last->Int(0);
+      last->Reset();
+    }
+    const int64_t sequence = it->second + ++count[{m.sink, m.finding_key}];
+    highest[m.finding_key] = std::max(highest[m.finding_key], sequence);
+    Status s = numbered->Bind(1, m.sink).Bind(2, m.payload).Bind(3, batch.now).Bind(4, sequence).Run();
+    if (!s.ok()) return s;
+    numbered->Reset();
+  }
+  Result<Statement> save = db_.Prepare(
+      "INSERT INTO finding_sequences (epoch_id, key, sequence) VALUES (?1, ?2, ?3) ON CONFLICT (epoch_id, "
+      "key) DO UPDATE SET sequence = excluded.sequence");
+  if (!save.ok()) return save.error();
+  for (const auto& [key, sequence] : highest) {
+    Status s = save->Bind(1, batch.epoch_id).Bind(2, key).Bind(3, sequence).Run();
+    if (!s.ok()) return s;
+    save->Reset();
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<ProvedEntry>> Store::ProvedEntries(int64_t epoch_id) {
@@ -387,8 +429,10 @@ Result<RetentionOutcome> Store::ApplyRetention(const Retention& r, int64_t now) 
                out.quotes);
   }
   if (s.ok()) {
-    s = remove("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?1", r.delivered_outbox,
-               out.outbox);
+    s = remove(
+        "DELETE FROM outbox WHERE (delivered_at IS NOT NULL OR dropped_at IS NOT NULL) AND "
+        "coalesce(delivered_at, dropped_at) < ?1",
+        r.delivered_outbox, out.outbox);
   }
   if (s.ok() && r.report_snapshots > 0) {
     Result<Statement> stmt = db_.Prepare(
@@ -404,7 +448,8 @@ Result<RetentionOutcome> Store::ApplyRetention(const Retention& r, int64_t now) 
     const int64_t cutoff = now - r.verdict_history;
     for (const char* sql :
          {"DELETE FROM proved_entries WHERE epoch_id IN (SELECT id FROM epochs WHERE closed_at < ?1)",
-          "DELETE FROM batches WHERE epoch_id IN (SELECT id FROM epochs WHERE closed_at < ?1)"}) {
+          "DELETE FROM batches WHERE epoch_id IN (SELECT id FROM epochs WHERE closed_at < ?1)",
+          "DELETE FROM finding_sequences WHERE epoch_id IN (SELECT id FROM epochs WHERE closed_at < ?1)"}) {
       Result<Statement> stmt = db_.Prepare(sql);
       if (!stmt.ok()) return stmt.error();
       s = stmt->Bind(1, cutoff).Run();
@@ -436,7 +481,8 @@ Result<uint64_t> Store::CountProvedEntries(int64_t epoch_id) {
 }
 
 Result<uint64_t> Store::CountPendingOutbox() {
-  Result<int64_t> n = db_.QueryInt("SELECT count(*) FROM outbox WHERE delivered_at IS NULL");
+  Result<int64_t> n =
+      db_.QueryInt("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL");
   if (!n.ok()) return n.error();
   return static_cast<uint64_t>(*n);
 }

@@ -108,6 +108,7 @@ class Store {
   // Bytes of the database file and its WAL as SQLite counts them (pages in use).
   Result<uint64_t> SizeBytes();
   Result<std::vector<DriftFinding>> Findings(bool include_resolved);
+  // Messages neither delivered nor dropped (monitor/store/outbox.h delivers them).
   Result<uint64_t> CountPendingOutbox();
 
   // PRAGMA integrity_check: "ok" or SQLite's list of problems.
@@ -118,6 +119,7 @@ class Store {
 
  private:
   explicit Store(Database db) : db_(std::move(db)) {}
+  Status QueueOutbox(const Batch& batch);
 
   Database db_;
 };

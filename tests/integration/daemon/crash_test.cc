@@ -32,7 +32,7 @@ TEST(DaemonCrash, SigkillAtRandomPointsLosesAndDuplicatesNothing) {
   ASSERT_EQ(node.Simulate({"init", "--template", "evm-sig"}).exit_code, 0);
   ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "20"}).exit_code, 0);
   node.WriteAllowList(3000);
-  node.WriteConfig("sinks:\n  - type: file\n    name: drop\n");
+  node.WriteConfig("sinks:\n  - type: file\n    name: drop\n    dir: " + node.dir() + "/drop\n");
 
   std::atomic<bool> stop{false};
   std::atomic<int> unknown_execs{0};

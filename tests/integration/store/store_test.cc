@@ -82,8 +82,9 @@ TEST(Store, MigratesAnEmptyFile) {
   EXPECT_EQ(*store->database().QueryText("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(*store->database().QueryInt("PRAGMA synchronous"), 2);  // FULL
   EXPECT_EQ(*store->database().QueryInt("PRAGMA foreign_keys"), 1);
-  std::set<std::string> want = {"epochs", "cursors", "proved_entries", "drift_findings",  "verdicts",
-                                "quotes", "outbox",  "batches",        "report_snapshots"};
+  std::set<std::string> want = {"epochs",           "cursors",          "proved_entries", "drift_findings",
+                                "verdicts",         "quotes",           "outbox",         "batches",
+                                "report_snapshots", "finding_sequences"};
   EXPECT_EQ(Tables(*store), want);
   EXPECT_EQ(*store->IntegrityCheck(), "ok");
 }

@@ -141,7 +141,7 @@ sinks:
   - type: file
     name: drop
     dir: spool
-  - {type: syslog, name: siem}
+  - {type: syslog, name: siem, address: "siem.example:6514", transport: tls, format: cef}
 )");
   EXPECT_EQ(c.node_name, "worker-7");
   EXPECT_EQ(c.root, "/host");
@@ -187,13 +187,17 @@ sinks:
   ASSERT_EQ(c.sinks.size(), 3u);
   EXPECT_EQ(c.sinks[0].type, "webhook");
   EXPECT_EQ(c.sinks[0].name, "webhook");
-  EXPECT_NE(c.sinks[0].raw_yaml.find("url: https://example.com/hook"), std::string::npos)
-      << c.sinks[0].raw_yaml;
+  EXPECT_EQ(std::get<sinks::WebhookOptions>(c.sinks[0].options).url, "https://example.com/hook");
   EXPECT_EQ(c.sinks[0].where.line, 48u);
   EXPECT_EQ(c.sinks[1].name, "drop");
-  EXPECT_EQ(c.sinks[1].base_dir, "/etc/imawatch");
+  EXPECT_EQ(std::get<sinks::FileDropOptions>(c.sinks[1].options).dir, "/etc/imawatch/spool");
   EXPECT_EQ(c.sinks[2].type, "syslog");
   EXPECT_EQ(c.sinks[2].name, "siem");
+  const auto& siem = std::get<sinks::SyslogOptions>(c.sinks[2].options);
+  EXPECT_EQ(siem.host, "siem.example");
+  EXPECT_EQ(siem.port, 6514);
+  EXPECT_EQ(siem.transport, sinks::SyslogOptions::Transport::kTls);
+  EXPECT_EQ(siem.format, sinks::SyslogOptions::Format::kCef);
 }
 
 TEST(Config, EnumsAndLevels) {
@@ -232,7 +236,7 @@ benchmarks: {dir: bench}
 store: {path: db/imawatch.db}
 http: {token_file: token}
 audit: {file: audit.log}
-sinks: [{type: file}]
+sinks: [{type: file, dir: drop}]
 )";
   DaemonConfig c = Parse(text, "/etc/imawatch/imawatch.yaml");
   EXPECT_EQ(c.root, "/etc/imawatch/host");
@@ -244,13 +248,13 @@ sinks: [{type: file}]
   EXPECT_EQ(c.store_path, "/etc/imawatch/db/imawatch.db");
   EXPECT_EQ(c.token_file, "/etc/imawatch/token");
   EXPECT_EQ(c.audit_log, "/etc/imawatch/audit.log");
-  EXPECT_EQ(c.sinks[0].base_dir, "/etc/imawatch");
+  EXPECT_EQ(std::get<sinks::FileDropOptions>(c.sinks[0].options).dir, "/etc/imawatch/drop");
 
   EXPECT_EQ(Parse(text, "conf/imawatch.yaml").store_path, "conf/db/imawatch.db");
   EXPECT_EQ(Parse(text, "/imawatch.yaml").store_path, "/db/imawatch.db");
   // No directory in the name: relative to the working directory, as the file itself is.
   EXPECT_EQ(Parse(text, "imawatch.yaml").store_path, "db/imawatch.db");
-  EXPECT_EQ(Parse(text, "imawatch.yaml").sinks[0].base_dir, "");
+  EXPECT_EQ(std::get<sinks::FileDropOptions>(Parse(text, "imawatch.yaml").sinks[0].options).dir, "drop");
 }
 
 TEST(Config, WrongTypesNameTheKeyAndPosition) {
@@ -357,9 +361,9 @@ TEST(Config, DuplicatesAreErrors) {
   ExpectError("tpm:\n  tcti: a\n  tcti: b\n", 3, 3, "tpm.tcti: duplicate key");
   ExpectError("benchmarks:\n  enabled: [a, b, a]\n", 2, 19,
               "benchmarks.enabled[2]: benchmark \"a\" is enabled twice");
-  ExpectError("sinks:\n  - type: file\n  - type: file\n", 3, 5,
+  ExpectError("sinks:\n  - {type: file, dir: a}\n  - {type: file, dir: b}\n", 3, 5,
               "sinks[1]: a second sink named \"file\"; give each a distinct name");
-  ExpectError("sinks:\n  - {type: file, name: x}\n  - {type: webhook, name: x}\n", 3, 27,
+  ExpectError("sinks:\n  - {type: file, name: x, dir: a}\n  - {type: webhook, name: x}\n", 3, 27,
               "sinks[1]: a second sink named \"x\"; give each a distinct name");
   ExpectError("sinks:\n  - {type: file, type: syslog}\n", 2, 18, "sinks[0].type: duplicate key");
 }
@@ -474,6 +478,94 @@ TEST(Config, LoadConfigReportsMissingAndOversizedFiles) {
   const std::string big = testing::MakeTempDir("config") + "/big.yaml";
   std::ofstream(big) << "# " << std::string(kMaxConfigBytes, 'x') << "\n";
   EXPECT_FALSE(LoadConfig(Env::Default(), big).ok());
+}
+
+TEST(Config, SinkOptionsParse) {
+  DaemonConfig c = Parse(R"(
+sinks:
+  - type: webhook
+    url: https://grc.example/hook
+    headers: {X-Tenant: blue, X-Empty: ""}
+    bearer_token_file: token
+    ca_bundle: ca.pem
+    client_cert: c.pem
+    client_key: k.pem
+    connect_timeout: 2s
+    timeout: 30s
+    backoff_initial: 200ms
+    backoff_max: 1m
+  - {type: file, dir: /spool, retention: 2d}
+  - {type: syslog, address: "[::1]:601", format: json, facility: 4, app_name: ima}
+)",
+                         "/etc/imawatch/imawatch.yaml");
+  const auto& w = std::get<sinks::WebhookOptions>(c.sinks[0].options);
+  EXPECT_EQ(w.url, "https://grc.example/hook");
+  EXPECT_EQ(w.headers,
+            (std::vector<std::pair<std::string, std::string>>{{"X-Tenant", "blue"}, {"X-Empty", ""}}));
+  EXPECT_EQ(w.bearer_token_file, "/etc/imawatch/token");
+  EXPECT_EQ(w.ca_bundle, "/etc/imawatch/ca.pem");
+  EXPECT_EQ(w.client_key, "/etc/imawatch/k.pem");
+  EXPECT_EQ(w.connect_timeout, 2s);
+  EXPECT_EQ(w.timeout, 30s);
+  EXPECT_EQ(w.backoff.initial, 200ms);
+  EXPECT_EQ(w.backoff.max, 1min);
+  const auto& f = std::get<sinks::FileDropOptions>(c.sinks[1].options);
+  EXPECT_EQ(f.dir, "/spool");
+  EXPECT_EQ(f.retention, std::chrono::days(2));
+  const auto& s = std::get<sinks::SyslogOptions>(c.sinks[2].options);
+  EXPECT_EQ(s.host, "::1");
+  EXPECT_EQ(s.port, 601);
+  EXPECT_EQ(s.transport, sinks::SyslogOptions::Transport::kTcp);
+  EXPECT_EQ(s.facility, 4);
+  EXPECT_EQ(s.app_name, "ima");
+}
+
+TEST(Config, SinkOptionErrorsNameTheKeyAndPosition) {
+  ExpectError("sinks:\n  - type: webhook\n", 2, 5,
+              "sinks[0]: missing url (the receiver's http:// or https:// address)");
+  ExpectError("sinks:\n  - {type: webhook, url: ftp://x}\n", 2, 26,
+              "sinks[0].url: expected an http:// or https:// URL, got \"ftp://x\"");
+  ExpectError("sinks:\n  - {type: webhook, url: 'https://'}\n", 2, 26,
+              "sinks[0].url: expected a host after the scheme, got \"https://\"");
+  ExpectError("sinks:\n  - {type: webhook, url: 'http://x', urll: y}\n", 2, 38,
+              "sinks[0].urll: unknown key; did you mean sinks[0].url?");
+  ExpectError("sinks:\n  - {type: webhook, url: 'http://x', folder: y}\n", 2, 38,
+              "sinks[0].folder: unknown key (expected one of: type name url headers bearer_token_file ca_bundle "
+              "client_cert client_key connect_timeout timeout backoff_initial backoff_max)");
+  ExpectError("sinks:\n  - type: webhook\n    url: http://x\n    headers: {'bad name': v}\n", 4, 15,
+              "sinks[0].headers: not an HTTP header name: \"bad name\"");
+  ExpectError("sinks:\n  - type: webhook\n    url: http://x\n    headers: [a]\n", 4, 14,
+              "sinks[0].headers: expected a mapping of header: value, got a sequence");
+  ExpectError("sinks:\n  - type: webhook\n    url: http://x\n    headers: {Content-Type: text/plain}\n", 4,
+              15, "sinks[0].headers.Content-Type: set by the sink itself");
+  ExpectError(
+      "sinks:\n  - type: webhook\n    url: http://x\n    headers: {Authorization: x}\n    bearer_token_file: "
+      "t\n",
+      5, 24, "sinks[0].bearer_token_file: headers already set Authorization; use one or the other");
+  ExpectError("sinks:\n  - type: webhook\n    url: https://x\n    client_cert: c.pem\n", 4, 18,
+              "sinks[0]: mTLS needs both client_cert and client_key; client_key is missing");
+  ExpectError("sinks:\n  - type: webhook\n    url: http://x\n    ca_bundle: ca.pem\n", 4, 16,
+              "sinks[0]: ca_bundle and client_cert need an https:// url");
+  ExpectError("sinks:\n  - type: webhook\n    url: http://x\n    timeout: 10ms\n", 4, 14,
+              "sinks[0].timeout: must be at least 100ms, got \"10ms\"");
+  ExpectError("sinks:\n  - type: webhook\n    url: http://x\n    backoff_initial: 10s\n    backoff_max: 1s\n",
+              5, 18, "sinks[0].backoff_max: must not be less than backoff_initial");
+  ExpectError("sinks:\n  - {type: file}\n", 2, 5, "sinks[0]: missing dir (where the files are written)");
+  ExpectError("sinks:\n  - {type: file, dir: d, retention: forever}\n", 2, 37,
+              "sinks[0].retention: expected a duration like 5m, got \"forever\"");
+  ExpectError("sinks:\n  - {type: syslog}\n", 2, 5,
+              "sinks[0]: missing address (host:port of the syslog receiver)");
+  ExpectError("sinks:\n  - {type: syslog, address: siem}\n", 2, 29, "sinks[0].address: expected host:port");
+  ExpectError("sinks:\n  - {type: syslog, address: 'siem:0'}\n", 2, 29,
+              "sinks[0].address: port 0 cannot be connected to");
+  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', transport: udp}\n", 2, 52,
+              "sinks[0].transport: expected tcp or tls, got \"udp\"");
+  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', format: leef}\n", 2, 49,
+              "sinks[0].format: expected json or cef, got \"leef\"");
+  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', facility: 24}\n", 2, 51,
+              "sinks[0].facility: must be 0-23, got \"24\"");
+  ExpectError("sinks:\n  - {type: syslog, address: 'siem:514', ca_bundle: ca.pem}\n", 2, 52,
+              "sinks[0]: ca_bundle and client_cert need transport: tls");
 }
 
 TEST(Config, TheDocListsEveryKey) {
