@@ -94,6 +94,22 @@ CREATE INDEX report_snapshots_by_benchmark ON report_snapshots(benchmark, id);
 CREATE INDEX verdicts_by_time ON verdicts(decided_at);
 CREATE INDEX drift_findings_resolved ON drift_findings(resolved_at) WHERE resolved_at IS NOT NULL;
 )sql",
+    // 3: IMA policy loads (imawatch policy load --store): what was handed to the kernel, its
+    // digest and the kernel's answer; the daemon exports the latest accepted one.
+    R"sql(
+CREATE TABLE policy_loads (
+  id INTEGER PRIMARY KEY,
+  loaded_at INTEGER NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('loaded', 'rejected', 'refused', 'unavailable')),
+  source TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  rules INTEGER NOT NULL CHECK (rules >= 0),
+  kernel TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  kernel_message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX policy_loads_by_outcome ON policy_loads(outcome, id);
+)sql",
 };
 
 }  // namespace
