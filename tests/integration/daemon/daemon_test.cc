@@ -307,7 +307,10 @@ TEST(Daemon, ExportsTheIMAPolicyLoadsRecordedInItsStore) {
     size_t at = text.find("\n" + series + " ");
     return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size() + 2));
   };
-  ASSERT_TRUE(WaitUntil([&] { return metric("imawatch_ima_policy_rules") == 3; }, 10s)) << Metrics(d);
+  // Both loads were recorded before this wait; a poll between them shows only the first.
+  ASSERT_TRUE(WaitUntil([&] { return metric("imawatch_ima_policy_loads{result=\"refused\"}") == 1; }, 10s))
+      << Metrics(d);
+  EXPECT_EQ(metric("imawatch_ima_policy_rules"), 3);
   EXPECT_EQ(metric("imawatch_ima_policy_digest_prefix"), static_cast<double>(prefix));
   EXPECT_NEAR(metric("imawatch_ima_policy_last_load_timestamp_seconds"),
               static_cast<double>(std::time(nullptr)), 60);
