@@ -364,7 +364,7 @@ TEST(VmRig, TheKernelAndTheLinterAgreeOnEveryRule) {
             << total.rules << " rules (" << total.kernel_accepted << " accepted by the kernel), "
             << total.agree << " agree, " << total.disagreements.size() << " disagree\n";
   for (const auto& d : total.disagreements) ADD_FAILURE() << d;
-  EXPECT_EQ(files, 7u);  // 5 shipped policies, the valid and the invalid corpus
+  EXPECT_EQ(files, 7u);          // 5 shipped policies, the valid and the invalid corpus
   EXPECT_GE(total.rules, 330u);  // 127 rules of the shipped policies, 213 of the corpora (340 when written)
 }
 
