@@ -11,6 +11,8 @@
 #include "monitor/base/env.h"
 #include "monitor/cli/command.h"
 #include "monitor/cli/json_output.h"
+#include "monitor/cli/policy_coverage.h"
+#include "monitor/compliance/benchmark_catalog.h"
 #include "monitor/policy/kernel.h"
 #include "monitor/policy/kernel_log.h"
 #include "monitor/policy/lint.h"
@@ -343,6 +345,61 @@ int Show(const ShowArgs& args) {
   return kExitOk;
 }
 
+// ---- coverage ----
+
+struct CoverageArgs {
+  std::string file;
+  std::string benchmark;
+  std::string benchmarks_dir = compliance::DefaultBenchmarksDir();
+  std::string default_template = "ima-ng";
+  TargetArgs target;
+  bool json = false;
+};
+
+int Coverage(const CoverageArgs& args) {
+  auto target = Resolve(args.target);
+  if (!target) return InputError("coverage", target.error());
+  auto text = ReadPolicyFile(args.file);
+  if (!text) return InputError("coverage", text.error());
+  auto benchmark = compliance::FindBenchmark(Env::Default(), args.benchmark, args.benchmarks_dir);
+  if (!benchmark) return InputError("coverage", benchmark.error());
+  pol::LintReport lint = pol::LintPolicy(*text, args.file, target->target);
+  if (!lint.ok()) {
+    PrintLint(lint, *target);
+    std::cerr << "imawatch policy coverage: the kernel would refuse this policy: fix its errors first\n";
+    return kExitFailed;
+  }
+  compliance::Coverage c =
+      PolicyCoverage(*benchmark, lint.policy, target->target.kernel, args.default_template);
+  if (args.json) {
+    json levels = json::array(), undecidable = json::array();
+    for (const auto& row : c.by_level) {
+      levels.push_back({{"level", row.title}, {"total", row.total}, {"decidable", row.decidable}});
+    }
+    for (const auto& u : c.undecidable)
+      undecidable.push_back({{"id", u.id}, {"title", u.title}, {"reason", u.reason}});
+    json out = {{"file", args.file},
+                {"benchmark", benchmark->id},
+                {"kernel", target->target.kernel.ToString()},
+                {"default_template", args.default_template},
+                {"total", c.total},
+                {"decidable", c.decidable},
+                {"by_level", std::move(levels)},
+                {"undecidable", std::move(undecidable)}};
+    std::cout << JsonText(out) << "\n";
+    return kExitOk;
+  }
+  std::cout << benchmark->title << " v" << benchmark->version << " under " << args.file << " (kernel "
+            << target->target.kernel.ToString() << ")\n";
+  for (const auto& row : c.by_level) {
+    std::cout << "  " << row.title << ": " << row.decidable << " of " << row.total << " decidable\n";
+  }
+  std::cout << "overall: " << c.decidable << " of " << c.total << "\n";
+  for (const auto& u : c.undecidable)
+    std::cout << "  " << u.id << "  " << u.title << "\n      " << u.reason << "\n";
+  return kExitOk;
+}
+
 // ---- try ----
 
 struct TryArgs {
@@ -435,6 +492,28 @@ const CommandRegistration kPolicy("policy", [](CLI::App& root, int& exit_code) {
   try_cmd->add_option("--securityfs", try_args->securityfs, "securityfs root (default /sys/kernel/security)");
   try_cmd->add_flag("--json", try_args->json, "Machine-readable verdict per rule");
   try_cmd->callback([try_args, &exit_code] { exit_code = Try(*try_args); });
+
+  auto coverage_args = std::make_shared<CoverageArgs>();
+  auto* coverage = policy->add_subcommand(
+      "coverage",
+      "Which recommendations of a CIS benchmark the monitor can decide under this policy: the files each "
+      "reads measured, on the right hook, with a template carrying what it checks (exit 0, 1 policy errors, "
+      "2 "
+      "usage)");
+  coverage->add_option("file", coverage_args->file, "Policy file")->required();
+  coverage
+      ->add_option("--benchmark", coverage_args->benchmark,
+                   "Benchmark id (e.g. cis-kubernetes-v1.7.1) or YAML")
+      ->required();
+  coverage->add_option("--benchmarks-dir", coverage_args->benchmarks_dir, "Where benchmarks are found by id")
+      ->capture_default_str();
+  coverage
+      ->add_option("--default-template", coverage_args->default_template,
+                   "The kernel's ima_template= for rules without template=")
+      ->capture_default_str();
+  AddTargetOptions(coverage, coverage_args->target);
+  coverage->add_flag("--json", coverage_args->json, "Machine-readable output");
+  coverage->callback([coverage_args, &exit_code] { exit_code = Coverage(*coverage_args); });
 
   auto show_args = std::make_shared<ShowArgs>();
   auto* show =
