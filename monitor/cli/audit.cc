@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "monitor/audit/audit_source.h"
 #include "monitor/base/env.h"
@@ -72,9 +73,8 @@ int Watch(const WatchArgs& args) {
     if (!events) {
       std::cerr << "imawatch audit watch: " << events.error().ToString() << std::endl;
       lost = true;
-      continue;
     }
-    for (const auto& e : *events) {
+    for (const auto& e : events ? *events : std::vector<audit::ImaAuditEvent>{}) {
       if (args.json) {
         std::cout << EventJson(e).dump() << std::endl;
       } else {
