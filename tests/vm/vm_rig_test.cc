@@ -451,6 +451,17 @@ TEST(VmRig, TheGuestSawTheKernelsImaAuditRecordsOverNetlink) {
   for (const auto& [kind, n] : kinds) std::cerr << "guest audit netlink: " << n << " " << kind << "\n";
   std::cerr << "guest audit netlink: policy rules " << rules_accepted << " accepted, " << rules_rejected
             << " rejected\n";
+  // None lost: one record per rule the kernel parsed: each tried rule and each trial's discard
+  // rule, the rejected load's writes up to the refused one, the accepted load's writes.
+  size_t written = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(TheRig().guest + "/try")) {
+    if (entry.path().extension() != ".json") continue;
+    written += GuestJson("try/" + entry.path().filename().string())["verdicts"].size() + 1;
+  }
+  written += GuestJson("load-rejected.json")["writes_accepted"].get<size_t>() + 1;
+  written += GuestJson("load.json")["writes_accepted"].get<size_t>();
+  EXPECT_EQ(rules_accepted + rules_rejected, written);
+  EXPECT_THAT(GuestFile("audit.err"), Not(HasSubstr("lost")));
   EXPECT_GT(rules_accepted, 100u);
   EXPECT_GT(rules_rejected, 100u);
   EXPECT_TRUE(completed) << "no policy_update completed record";
