@@ -30,8 +30,23 @@ constexpr uint64_t kMaxPolicyBytes = 16 << 20;
 
 struct TargetArgs {
   std::string kernel;
+  std::string kernel_config;
   std::vector<std::string> settings;
 };
+
+// The build options the linter models, as a kernel .config sets them (absent or "is not set": n).
+Status ApplyKernelConfig(pol::KernelConfig& config, const std::string& path) {
+  auto text = Env::Default().ReadFile(path, kMaxPolicyBytes);
+  if (!text) return text.error().WithSource(path);
+  for (const char* option :
+       {"IMA_APPRAISE_MODSIG", "IMA_MEASURE_ASYMMETRIC_KEYS", "IMA_LSM_RULES", "IMA_APPRAISE"}) {
+    const std::string line = "CONFIG_" + std::string(option) + "=y\n";
+    const bool enabled = text->starts_with(line) || text->find("\n" + line) != std::string::npos;
+    if (Status s = pol::ApplyKernelSetting(config, std::string(option) + (enabled ? "=y" : "=n")); !s)
+      return s;
+  }
+  return Status::Ok();
+}
 
 struct ResolvedTarget {
   pol::Target target;
@@ -44,6 +59,10 @@ void AddTargetOptions(CLI::App* cmd, TargetArgs& args) {
                   "Kernel version to check for (e.g. 6.1 or 5.15.0-91-generic); default: the running kernel "
                   "(uname -r), else the newest modeled (" +
                       pol::NewestReferenceKernel().ToString() + ")");
+  cmd->add_option(
+      "--kernel-config", args.kernel_config,
+      "The kernel's build configuration (e.g. /boot/config-$(uname -r)): sets IMA_APPRAISE_MODSIG, "
+      "IMA_MEASURE_ASYMMETRIC_KEYS, IMA_LSM_RULES and IMA_APPRAISE from it (--kernel-setting overrides)");
   cmd->add_option(
       "--kernel-setting", args.settings,
       "Kernel build option or LSM: IMA_APPRAISE_MODSIG=n, IMA_MEASURE_ASYMMETRIC_KEYS=n, "
@@ -62,6 +81,9 @@ Result<ResolvedTarget> Resolve(const TargetArgs& args) {
     std::string release = pol::RunningKernelRelease();
     out.target.kernel = pol::KernelForRelease(release);
     out.from = pol::ParseKernelVersion(release) ? "uname -r " + release : "default (newest modeled)";
+  }
+  if (!args.kernel_config.empty()) {
+    if (Status s = ApplyKernelConfig(out.target.config, args.kernel_config); !s) return s.error();
   }
   for (const auto& setting : args.settings) {
     if (Status s = pol::ApplyKernelSetting(out.target.config, setting); !s) return s.error();

@@ -265,22 +265,13 @@ std::string GuestRelease() {
   return steps.substr(at, steps.find('\n', at) - at);
 }
 
-// --kernel-setting flags describing the guest's kernel: its build options from the host's
-// /boot/config-<release> (the same Debian package) and the LSM it runs (securityfs "lsm").
+// Flags describing the guest's kernel: its build options from the host's /boot/config-<release>
+// (the same Debian package), the LSM it runs (securityfs "lsm") and what its system provides.
 std::vector<std::string> GuestKernelSettings() {
-  std::vector<std::string> out;
   const std::string config_path = "/boot/config-" + GuestRelease();
-  std::ifstream config(config_path);
-  EXPECT_TRUE(config.good()) << "cannot read " << config_path << ": the guest's build options";
-  std::set<std::string> enabled;
-  for (std::string line; std::getline(config, line);) {
-    if (line.ends_with("=y")) enabled.insert(line.substr(0, line.size() - 2));
-  }
-  for (const char* option :
-       {"IMA_APPRAISE_MODSIG", "IMA_MEASURE_ASYMMETRIC_KEYS", "IMA_LSM_RULES", "IMA_APPRAISE"}) {
-    out.push_back("--kernel-setting");
-    out.push_back(std::string(option) + (enabled.contains(std::string("CONFIG_") + option) ? "=y" : "=n"));
-  }
+  EXPECT_TRUE(std::ifstream(config_path).good())
+      << "cannot read " << config_path << ": the guest's build options";
+  std::vector<std::string> out = {"--kernel-config", config_path};
   const std::string lsms = "," + GuestFile("lsm.txt");
   std::string lsm = "none";
   for (const char* name : {"selinux", "apparmor", "smack"}) {
@@ -360,6 +351,13 @@ TEST(VmRig, TheKernelAndTheLinterAgreeOnEveryRule) {
   }
   std::string settings_text;
   for (size_t i = 1; i < settings.size(); i += 2) settings_text += " " + settings[i].substr(0, 40);
+  CommandResult resolved = Imawatch([&] {
+    std::vector<std::string> args = {"policy", "check", TheRig().guest + "/try/measure-only.policy",
+                                     "--json"};
+    args.insert(args.end(), settings.begin(), settings.end());
+    return args;
+  }());
+  std::cerr << "linter settings: " << json::parse(resolved.out)["kernel_settings"].dump() << "\n";
   std::cerr << "kernel " << GuestRelease() << " vs linter 6.1" << settings_text << ": " << files << " files, "
             << total.rules << " rules (" << total.kernel_accepted << " accepted by the kernel), "
             << total.agree << " agree, " << total.disagreements.size() << " disagree\n";

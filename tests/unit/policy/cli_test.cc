@@ -195,4 +195,25 @@ TEST(PolicyCoverage, APolicyTheKernelWouldRefuseIsNotAssessed) {
   EXPECT_NE(r.err.find("fix its errors first"), std::string::npos) << r.err;
 }
 
+TEST(PolicyCheck, KernelConfigSetsTheModeledBuildOptions) {
+  std::string dir = MakeTempDir("kconfig");
+  std::string config =
+      WriteFile(dir, "config-6.1.0-56-amd64",
+                "CONFIG_IMA=y\nCONFIG_IMA_MEASURE_ASYMMETRIC_KEYS=y\nCONFIG_IMA_LSM_RULES=y\n"
+                "CONFIG_IMA_APPRAISE=y\n# CONFIG_IMA_APPRAISE_MODSIG is not set\n");
+  std::string policy = WriteFile(dir, "p.policy", "appraise func=MODULE_CHECK appraise_type=imasig|modsig\n");
+  auto r =
+      RunCommand({ImawatchBinary(), "policy", "check", policy, "--kernel", "6.1", "--kernel-config", config});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("modsig-needs-kconfig"), std::string::npos) << r.out;
+  // --kernel-setting overrides the file.
+  EXPECT_EQ(RunCommand({ImawatchBinary(), "policy", "check", policy, "--kernel", "6.1", "--kernel-config",
+                        config, "--kernel-setting", "IMA_APPRAISE_MODSIG=y"})
+                .exit_code,
+            0);
+  EXPECT_EQ(RunCommand({ImawatchBinary(), "policy", "check", policy, "--kernel-config", dir + "/missing"})
+                .exit_code,
+            2);
+}
+
 }  // namespace imawatch::policy
