@@ -1,5 +1,6 @@
 // imawatch policy check|load|show: lint an IMA policy exactly as a chosen kernel parses it,
 // load it safely into securityfs, print the active policy.
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -10,9 +11,14 @@
 #include "monitor/base/env.h"
 #include "monitor/cli/command.h"
 #include "monitor/cli/json_output.h"
+#include "monitor/cli/policy_coverage.h"
+#include "monitor/compliance/benchmark_catalog.h"
 #include "monitor/policy/kernel.h"
+#include "monitor/policy/kernel_log.h"
 #include "monitor/policy/lint.h"
 #include "monitor/policy/loader.h"
+#include "monitor/policy/trial.h"
+#include "monitor/store/store.h"
 
 namespace imawatch::cli {
 namespace {
@@ -24,8 +30,23 @@ constexpr uint64_t kMaxPolicyBytes = 16 << 20;
 
 struct TargetArgs {
   std::string kernel;
+  std::string kernel_config;
   std::vector<std::string> settings;
 };
+
+// The build options the linter models, as a kernel .config sets them (absent or "is not set": n).
+Status ApplyKernelConfig(pol::KernelConfig& config, const std::string& path) {
+  auto text = Env::Default().ReadFile(path, kMaxPolicyBytes);
+  if (!text) return text.error().WithSource(path);
+  for (const char* option :
+       {"IMA_APPRAISE_MODSIG", "IMA_MEASURE_ASYMMETRIC_KEYS", "IMA_LSM_RULES", "IMA_APPRAISE"}) {
+    const std::string line = "CONFIG_" + std::string(option) + "=y\n";
+    const bool enabled = text->starts_with(line) || text->find("\n" + line) != std::string::npos;
+    if (Status s = pol::ApplyKernelSetting(config, std::string(option) + (enabled ? "=y" : "=n")); !s)
+      return s;
+  }
+  return Status::Ok();
+}
 
 struct ResolvedTarget {
   pol::Target target;
@@ -38,9 +59,15 @@ void AddTargetOptions(CLI::App* cmd, TargetArgs& args) {
                   "Kernel version to check for (e.g. 6.1 or 5.15.0-91-generic); default: the running kernel "
                   "(uname -r), else the newest modeled (" +
                       pol::NewestReferenceKernel().ToString() + ")");
-  cmd->add_option("--kernel-setting", args.settings,
-                  "Kernel build option or LSM: IMA_APPRAISE_MODSIG=n, IMA_MEASURE_ASYMMETRIC_KEYS=n, "
-                  "IMA_LSM_RULES=n, IMA_APPRAISE=n, lsm=selinux|apparmor|smack|none (repeatable)");
+  cmd->add_option(
+      "--kernel-config", args.kernel_config,
+      "The kernel's build configuration (e.g. /boot/config-$(uname -r)): sets IMA_APPRAISE_MODSIG, "
+      "IMA_MEASURE_ASYMMETRIC_KEYS, IMA_LSM_RULES and IMA_APPRAISE from it (--kernel-setting overrides)");
+  cmd->add_option(
+      "--kernel-setting", args.settings,
+      "Kernel build option or LSM: IMA_APPRAISE_MODSIG=n, IMA_MEASURE_ASYMMETRIC_KEYS=n, "
+      "IMA_LSM_RULES=n, IMA_APPRAISE=n, lsm=selinux|apparmor|smack|none, hash_algos=sha1|sha256 (what the "
+      "crypto API provides), apparmor_profiles=a|b (loaded profiles) (repeatable)");
 }
 
 Result<ResolvedTarget> Resolve(const TargetArgs& args) {
@@ -54,6 +81,9 @@ Result<ResolvedTarget> Resolve(const TargetArgs& args) {
     std::string release = pol::RunningKernelRelease();
     out.target.kernel = pol::KernelForRelease(release);
     out.from = pol::ParseKernelVersion(release) ? "uname -r " + release : "default (newest modeled)";
+  }
+  if (!args.kernel_config.empty()) {
+    if (Status s = ApplyKernelConfig(out.target.config, args.kernel_config); !s) return s.error();
   }
   for (const auto& setting : args.settings) {
     if (Status s = pol::ApplyKernelSetting(out.target.config, setting); !s) return s.error();
@@ -87,23 +117,26 @@ json LintJson(const pol::LintReport& report, const ResolvedTarget& target) {
     diagnostics.push_back(std::move(item));
   }
   const auto& config = report.target.config;
-  return {{"file", report.source},
-          {"kernel", report.target.kernel.ToString()},
-          {"kernel_from", target.from},
-          {"kernel_note", target.note},
-          {"kernel_settings",
-           {{"IMA_APPRAISE_MODSIG", config.appraise_modsig},
-            {"IMA_MEASURE_ASYMMETRIC_KEYS", config.measure_asymmetric_keys},
-            {"IMA_LSM_RULES", config.lsm_rules},
-            {"IMA_APPRAISE", config.appraise},
-            {"lsm", pol::LsmName(config.lsm)}}},
-          {"rules", report.policy.rules.size()},
-          {"rule_lines", report.rule_lines},
-          {"errors", report.errors},
-          {"warnings", report.warnings},
-          {"acknowledged", report.acknowledged},
-          {"ok", report.ok()},
-          {"diagnostics", std::move(diagnostics)}};
+  return {
+      {"file", report.source},
+      {"kernel", report.target.kernel.ToString()},
+      {"kernel_from", target.from},
+      {"kernel_note", target.note},
+      {"kernel_settings",
+       {{"IMA_APPRAISE_MODSIG", config.appraise_modsig},
+        {"IMA_MEASURE_ASYMMETRIC_KEYS", config.measure_asymmetric_keys},
+        {"IMA_LSM_RULES", config.lsm_rules},
+        {"IMA_APPRAISE", config.appraise},
+        {"lsm", pol::LsmName(config.lsm)},
+        {"hash_algos", config.hash_algos ? json(*config.hash_algos) : json(nullptr)},
+        {"apparmor_profiles", config.apparmor_profiles ? json(*config.apparmor_profiles) : json(nullptr)}}},
+      {"rules", report.policy.rules.size()},
+      {"rule_lines", report.rule_lines},
+      {"errors", report.errors},
+      {"warnings", report.warnings},
+      {"acknowledged", report.acknowledged},
+      {"ok", report.ok()},
+      {"diagnostics", std::move(diagnostics)}};
 }
 
 void PrintLint(const pol::LintReport& report, const ResolvedTarget& target) {
@@ -161,7 +194,26 @@ struct LoadArgs {
   TargetArgs target;
   bool signed_path = false;
   bool json = false;
+  std::string store;
 };
+
+// The load, its digest and the kernel's answer in the store, for the daemon's metrics.
+Status RecordLoad(const std::string& path, const pol::LoadReport& report, const std::string& policy_text,
+                  const std::vector<std::string>& kernel_log) {
+  auto store = store::Store::Open(path);
+  if (!store) return store.error();
+  std::string message = report.kernel_message;
+  for (const auto& line : kernel_log) message += (message.empty() ? "" : "\n") + line;
+  return store->RecordPolicyLoad(
+      {.loaded_at = static_cast<int64_t>(std::time(nullptr)),
+       .outcome = std::string(pol::LoadOutcomeName(report.outcome)),
+       .source = report.lint.source,
+       .digest = report.digest.empty() ? pol::Sha256Digest(policy_text) : report.digest,
+       .rules = static_cast<int64_t>(report.rules),
+       .kernel = report.lint.target.kernel.ToString(),
+       .policy = report.written.empty() ? policy_text : report.written,
+       .kernel_message = message});
+}
 
 size_t CountRules(const std::string& text) {
   size_t n = 0;
@@ -186,7 +238,21 @@ int Load(const LoadArgs& args) {
   if (!text) return InputError("load", text.error());
   pol::LoadOptions options{
       .securityfs = args.securityfs, .target = target->target, .as_path = args.signed_path};
+  std::vector<std::string> log_before = pol::KernelLogLines();
   pol::LoadReport report = pol::LoadPolicy(Env::Default(), *text, path, options);
+  std::vector<std::string> kernel_log = report.outcome == pol::LoadOutcome::kRefused
+                                            ? std::vector<std::string>{}
+                                            : pol::NewImaLogLines(log_before, pol::KernelLogLines());
+  // Without CONFIG_IMA_READ_POLICY the file is gone after a load: the kernel applied and sealed it.
+  const bool file_removed = report.outcome == pol::LoadOutcome::kLoaded && !report.active_after &&
+                            !Env::Default().Exists(report.policy_file);
+  int store_rc = kExitOk;
+  if (!args.store.empty()) {
+    if (Status s = RecordLoad(args.store, report, *text, kernel_log); !s.ok()) {
+      std::cerr << "imawatch policy load: recording in the store: " << s.error().ToString() << "\n";
+      store_rc = kExitFailed;
+    }
+  }
 
   if (args.json) {
     json kernel_error = nullptr;
@@ -213,6 +279,9 @@ int Load(const LoadArgs& args) {
                 {"kernel_error", std::move(kernel_error)},
                 {"explanation", report.explanation},
                 {"active_policy", std::move(active)},
+                {"policy_file_removed", file_removed},
+                {"kernel_log", kernel_log},
+                {"store", args.store.empty() ? json(nullptr) : json(args.store)},
                 {"lint", LintJson(report.lint, *target)}};
     std::cout << JsonText(out) << "\n";
   } else {
@@ -245,14 +314,18 @@ int Load(const LoadArgs& args) {
                                                   : ", NOT ending with the rules just loaded");
         }
         std::cout << "\n";
+      } else if (file_removed) {
+        std::cout << "the kernel applied the policy and removed " << report.policy_file
+                  << " (no CONFIG_IMA_WRITE_POLICY/CONFIG_IMA_READ_POLICY): it stays until reboot\n";
       } else {
         std::cout << "active policy not readable: " << report.readback_error << "\n";
       }
     }
+    for (const auto& line : kernel_log) std::cout << "kernel: " << line << "\n";
   }
   switch (report.outcome) {
     case pol::LoadOutcome::kLoaded:
-      return kExitOk;
+      return store_rc;
     case pol::LoadOutcome::kUnavailable:
       return kExitUsage;
     default:
@@ -294,6 +367,113 @@ int Show(const ShowArgs& args) {
   return kExitOk;
 }
 
+// ---- coverage ----
+
+struct CoverageArgs {
+  std::string file;
+  std::string benchmark;
+  std::string benchmarks_dir = compliance::DefaultBenchmarksDir();
+  std::string default_template = "ima-ng";
+  TargetArgs target;
+  bool json = false;
+};
+
+int Coverage(const CoverageArgs& args) {
+  auto target = Resolve(args.target);
+  if (!target) return InputError("coverage", target.error());
+  auto text = ReadPolicyFile(args.file);
+  if (!text) return InputError("coverage", text.error());
+  auto benchmark = compliance::FindBenchmark(Env::Default(), args.benchmark, args.benchmarks_dir);
+  if (!benchmark) return InputError("coverage", benchmark.error());
+  pol::LintReport lint = pol::LintPolicy(*text, args.file, target->target);
+  if (!lint.ok()) {
+    PrintLint(lint, *target);
+    std::cerr << "imawatch policy coverage: the kernel would refuse this policy: fix its errors first\n";
+    return kExitFailed;
+  }
+  compliance::Coverage c =
+      PolicyCoverage(*benchmark, lint.policy, target->target.kernel, args.default_template);
+  if (args.json) {
+    json levels = json::array(), undecidable = json::array();
+    for (const auto& row : c.by_level) {
+      levels.push_back({{"level", row.title}, {"total", row.total}, {"decidable", row.decidable}});
+    }
+    for (const auto& u : c.undecidable)
+      undecidable.push_back({{"id", u.id}, {"title", u.title}, {"reason", u.reason}});
+    json out = {{"file", args.file},
+                {"benchmark", benchmark->id},
+                {"kernel", target->target.kernel.ToString()},
+                {"default_template", args.default_template},
+                {"total", c.total},
+                {"decidable", c.decidable},
+                {"by_level", std::move(levels)},
+                {"undecidable", std::move(undecidable)}};
+    std::cout << JsonText(out) << "\n";
+    return kExitOk;
+  }
+  std::cout << benchmark->title << " v" << benchmark->version << " under " << args.file << " (kernel "
+            << target->target.kernel.ToString() << ")\n";
+  for (const auto& row : c.by_level) {
+    std::cout << "  " << row.title << ": " << row.decidable << " of " << row.total << " decidable\n";
+  }
+  std::cout << "overall: " << c.decidable << " of " << c.total << "\n";
+  for (const auto& u : c.undecidable)
+    std::cout << "  " << u.id << "  " << u.title << "\n      " << u.reason << "\n";
+  return kExitOk;
+}
+
+// ---- try ----
+
+struct TryArgs {
+  std::string file;
+  std::string securityfs = "/sys/kernel/security";
+  bool json = false;
+};
+
+int Try(const TryArgs& args) {
+  auto text = ReadPolicyFile(args.file);
+  if (!text) return InputError("try", text.error());
+  pol::TrialReport report = pol::TryRules(Env::Default(), *text, args.securityfs);
+  if (!report.opened) {
+    std::cerr << "imawatch policy try: " << report.policy_file << ": " << report.open_error
+              << " (the kernel offers the policy file to root, one writer at a time, and without "
+                 "CONFIG_IMA_WRITE_POLICY only until a policy is loaded)\n";
+    return kExitUsage;
+  }
+  if (args.json) {
+    json verdicts = json::array();
+    for (const auto& v : report.verdicts) {
+      verdicts.push_back({{"line", v.line},
+                          {"rule", v.rule},
+                          {"accepted", v.accepted},
+                          {"errno", v.kernel_errno},
+                          {"error", v.kernel_message}});
+    }
+    json out = {{"file", args.file},
+                {"policy_file", report.policy_file},
+                {"rules", report.verdicts.size()},
+                {"accepted", report.accepted()},
+                {"rejected", report.rejected()},
+                {"discarded", report.discarded},
+                {"close_error", report.close_error},
+                {"verdicts", std::move(verdicts)}};
+    std::cout << JsonText(out) << "\n";
+  } else {
+    for (const auto& v : report.verdicts) {
+      if (!v.accepted)
+        std::cout << args.file << ":" << v.line << ": rejected by the kernel: " << v.kernel_message << ": "
+                  << v.rule << "\n";
+    }
+    std::cout << args.file << ": the kernel accepted " << report.accepted() << " of "
+              << report.verdicts.size() << " rules; "
+              << (report.discarded ? "nothing was applied, the active policy is unchanged"
+                                   : report.close_error)
+              << "\n";
+  }
+  if (!report.discarded) return kExitFailed;
+  return report.rejected() == 0 ? kExitOk : kExitFailed;
+}
+
 const CommandRegistration kPolicy("policy", [](CLI::App& root, int& exit_code) {
   auto* policy = root.add_subcommand("policy", "Check, load and show IMA policies");
   policy->require_subcommand(1);
@@ -315,12 +495,47 @@ const CommandRegistration kPolicy("policy", [](CLI::App& root, int& exit_code) {
   load->add_option("file", load_args->file, "Policy file")->required();
   load->add_option("--securityfs", load_args->securityfs, "securityfs root (default /sys/kernel/security)");
   AddTargetOptions(load, load_args->target);
+  load->add_option("--store", load_args->store,
+                   "Record the load (policy, digest, the kernel's answer) in this imawatch store; the daemon "
+                   "exports the latest as metrics");
   load->add_flag(
       "--signed-path", load_args->signed_path,
       "Write the file's absolute path instead of its rules: the kernel reads and appraises the signed "
       "file itself (needed once an appraise func=POLICY_CHECK rule is active)");
   load->add_flag("--json", load_args->json, "Machine-readable report, with the digest of what was loaded");
   load->callback([load_args, &exit_code] { exit_code = Load(*load_args); });
+
+  auto try_args = std::make_shared<TryArgs>();
+  auto* try_cmd = policy->add_subcommand(
+      "try",
+      "Ask the running kernel which rules it accepts, one write per rule, then make it discard them all: "
+      "the active policy is unchanged (exit 0 all accepted, 1 some rejected, 2 no policy file)");
+  try_cmd->add_option("file", try_args->file, "Policy file")->required();
+  try_cmd->add_option("--securityfs", try_args->securityfs, "securityfs root (default /sys/kernel/security)");
+  try_cmd->add_flag("--json", try_args->json, "Machine-readable verdict per rule");
+  try_cmd->callback([try_args, &exit_code] { exit_code = Try(*try_args); });
+
+  auto coverage_args = std::make_shared<CoverageArgs>();
+  auto* coverage = policy->add_subcommand(
+      "coverage",
+      "Which recommendations of a CIS benchmark the monitor can decide under this policy: the files each "
+      "reads measured, on the right hook, with a template carrying what it checks (exit 0, 1 policy errors, "
+      "2 "
+      "usage)");
+  coverage->add_option("file", coverage_args->file, "Policy file")->required();
+  coverage
+      ->add_option("--benchmark", coverage_args->benchmark,
+                   "Benchmark id (e.g. cis-kubernetes-v1.7.1) or YAML")
+      ->required();
+  coverage->add_option("--benchmarks-dir", coverage_args->benchmarks_dir, "Where benchmarks are found by id")
+      ->capture_default_str();
+  coverage
+      ->add_option("--default-template", coverage_args->default_template,
+                   "The kernel's ima_template= for rules without template=")
+      ->capture_default_str();
+  AddTargetOptions(coverage, coverage_args->target);
+  coverage->add_flag("--json", coverage_args->json, "Machine-readable output");
+  coverage->callback([coverage_args, &exit_code] { exit_code = Coverage(*coverage_args); });
 
   auto show_args = std::make_shared<ShowArgs>();
   auto* show =

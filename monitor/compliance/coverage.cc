@@ -24,13 +24,18 @@ std::optional<std::string> WhyUndecidable(const Recommendation& rec, const Evide
 }
 
 Coverage ComputeCoverage(const Benchmark& benchmark, const EvidenceCapabilities& caps) {
-  Coverage cov{
-      .benchmark_id = benchmark.id, .benchmark_title = benchmark.title, .template_name = caps.template_name};
+  return ComputeCoverage(benchmark, caps.template_name,
+                         [&caps](const Recommendation& rec) { return WhyUndecidable(rec, caps); });
+}
+
+Coverage ComputeCoverage(const Benchmark& benchmark, const std::string& evidence,
+                         const WhyUndecidableFn& why_fn) {
+  Coverage cov{.benchmark_id = benchmark.id, .benchmark_title = benchmark.title, .template_name = evidence};
   std::map<int, CoverageRow> levels;
   std::vector<CoverageRow> profiles;
   for (const Profile& p : benchmark.profiles) profiles.push_back({.group = p.id, .title = p.title});
   for (const Recommendation& rec : benchmark.recommendations) {
-    std::optional<std::string> why = WhyUndecidable(rec, caps);
+    std::optional<std::string> why = why_fn(rec);
     auto count = [&](CoverageRow& row) {
       ++row.total;
       if (why) {

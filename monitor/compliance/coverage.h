@@ -3,6 +3,7 @@
 // ima-sig) carry file digests; evm-sig adds the owner, group and mode of each measured file.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,5 +49,10 @@ struct Coverage {
 std::optional<std::string> WhyUndecidable(const Recommendation& rec, const EvidenceCapabilities& caps);
 
 Coverage ComputeCoverage(const Benchmark& benchmark, const EvidenceCapabilities& caps);
+// The same, with the reason decided per recommendation (nullopt: decidable), e.g. from what a
+// policy measures with which template (`imawatch policy coverage`).
+using WhyUndecidableFn = std::function<std::optional<std::string>(const Recommendation&)>;
+Coverage ComputeCoverage(const Benchmark& benchmark, const std::string& evidence,
+                         const WhyUndecidableFn& why);
 
 }  // namespace imawatch::compliance

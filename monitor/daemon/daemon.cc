@@ -42,6 +42,18 @@ namespace {
 using nlohmann::json;
 namespace comp = imawatch::compliance;
 
+// The first 48 bits of "sha256:<hex>" as an integer (exact in a double); 0 if not hex.
+uint64_t DigestPrefix(std::string_view digest) {
+  std::string_view hex = digest.substr(digest.find(':') == std::string_view::npos ? 0 : digest.find(':') + 1);
+  uint64_t value = 0;
+  for (char c : hex.substr(0, 12)) {
+    int nibble = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (nibble < 0) return 0;
+    value = value << 4 | static_cast<uint64_t>(nibble);
+  }
+  return value;
+}
+
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_reload{false};
 
@@ -246,6 +258,7 @@ struct Daemon::Impl {
   // Every benchmark's outcome as the metrics and the HTTP snapshot show it.
   std::vector<comp::CheckOutcome> Outcomes() const;
   void UpdateMetrics(const std::vector<comp::CheckOutcome>& outcomes);
+  void ExportPolicyLoads();
   void Publish(const std::vector<comp::CheckOutcome>& outcomes);
   http::Response Handle(const http::Request& request);
 };
@@ -777,6 +790,24 @@ void Daemon::Impl::UpdateMetrics(const std::vector<comp::CheckOutcome>& outcomes
   metrics.compliance_pass.Replace(pass);
   metrics.compliance_evaluated.Replace(evaluated);
   if (auto size = store->SizeBytes()) metrics.store_size.Set(static_cast<double>(*size));
+  ExportPolicyLoads();
+}
+
+void Daemon::Impl::ExportPolicyLoads() {
+  auto latest = store->LatestPolicyLoad("loaded");
+  auto counts = store->CountPolicyLoads();
+  if (!latest.ok() || !counts.ok()) return;
+  std::map<LabelValues, double> rules, when, digest_prefix, loads;
+  if (*latest) {
+    rules[{}] = static_cast<double>((*latest)->rules);
+    when[{}] = static_cast<double>((*latest)->loaded_at);
+    digest_prefix[{}] = static_cast<double>(DigestPrefix((*latest)->digest));
+  }
+  for (const auto& [result, n] : *counts) loads[{result}] = static_cast<double>(n);
+  metrics.policy_rules.Replace(rules);
+  metrics.policy_last_load.Replace(when);
+  metrics.policy_digest_prefix.Replace(digest_prefix);
+  metrics.policy_loads.Replace(loads);
 }
 
 void Daemon::Impl::Quote() {

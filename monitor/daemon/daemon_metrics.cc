@@ -91,6 +91,21 @@ DaemonMetrics::DaemonMetrics(const std::string& version)
                              "A file the recommendation reads changed on disk and awaits measurement"),
                       {"benchmark", "recommendation"}),
       sinks(*registry_),
+      policy_rules(Gauges(*registry_, "imawatch_ima_policy_rules",
+                          "Rules of the IMA policy the kernel last accepted (imawatch policy load --store)"),
+                   {}),
+      policy_last_load(Gauges(*registry_, "imawatch_ima_policy_last_load_timestamp_seconds",
+                              "When the kernel last accepted an IMA policy loaded by imawatch"),
+                       {}),
+      policy_digest_prefix(
+          Gauges(*registry_, "imawatch_ima_policy_digest_prefix",
+                 "First 48 bits of that policy's SHA-256, as an integer: changes with the policy"),
+          {}),
+      policy_loads(
+          Gauges(
+              *registry_, "imawatch_ima_policy_loads",
+              "IMA policy loads recorded in the store, by result (loaded, rejected, refused, unavailable)"),
+          {"result"}),
       state_family_(Gauges(*registry_, "imawatch_state", "1 for the daemon's current verification state")),
       tpm_errors_(Counters(*registry_, "imawatch_tpm_errors_total", "TPM operations that failed, by reason")),
       audit_events_(Counters(*registry_, "imawatch_audit_events_total", "IMA audit records seen, by type")),

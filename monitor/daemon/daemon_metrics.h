@@ -74,6 +74,12 @@ class DaemonMetrics {
   GaugeSet compliance_evaluated;  // benchmark
   GaugeSet changed_on_disk;       // benchmark, recommendation
   sinks::SinkMetrics sinks;       // imawatch_sink_*
+  // The IMA policy the kernel last accepted, as `imawatch policy load --store` recorded it; absent
+  // until the store has one. The digest is a number, never a label.
+  GaugeSet policy_rules;          // (no labels)
+  GaugeSet policy_last_load;      // (no labels)
+  GaugeSet policy_digest_prefix;  // (no labels)
+  GaugeSet policy_loads;          // result
 
  private:
   prometheus::Family<prometheus::Gauge>& state_family_;

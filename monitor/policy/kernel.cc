@@ -96,6 +96,20 @@ Status ApplyKernelSetting(KernelConfig& config, std::string_view setting) {
     config.lsm = *lsm;
     return Status::Ok();
   }
+  if (name == "hash_algos" || name == "apparmor_profiles") {
+    auto& set = name == "hash_algos" ? config.hash_algos : config.apparmor_profiles;
+    set.emplace();
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t bar = value.find('|', start);
+      std::string_view item =
+          value.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
+      if (!item.empty()) set->emplace(item);
+      if (bar == std::string_view::npos) break;
+      start = bar + 1;
+    }
+    return Status::Ok();
+  }
   if (name.starts_with("CONFIG_")) name.remove_prefix(7);
   bool* flag = nullptr;
   if (name == "IMA_APPRAISE_MODSIG") flag = &config.appraise_modsig;
@@ -105,7 +119,8 @@ Status ApplyKernelSetting(KernelConfig& config, std::string_view setting) {
   if (!flag) {
     return InvalidInput(
         "unknown kernel setting '" + std::string(name) +
-        "' (IMA_APPRAISE_MODSIG, IMA_MEASURE_ASYMMETRIC_KEYS, IMA_LSM_RULES, IMA_APPRAISE, lsm)");
+        "' (IMA_APPRAISE_MODSIG, IMA_MEASURE_ASYMMETRIC_KEYS, IMA_LSM_RULES, IMA_APPRAISE, lsm, "
+        "hash_algos, apparmor_profiles)");
   }
   if (IsTrue(value)) {
     *flag = true;

@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,15 +40,22 @@ std::optional<Lsm> LsmFromName(std::string_view name);
 std::string_view LsmName(Lsm lsm);
 
 // Kernel build options (and boot state) that change what the policy parser accepts. The
-// defaults are those of Debian and Ubuntu kernels.
+// defaults are those of Ubuntu's kernels (Debian's lack CONFIG_IMA_APPRAISE_MODSIG).
 struct KernelConfig {
   bool appraise_modsig = true;          // CONFIG_IMA_APPRAISE_MODSIG: appraise_type=imasig|modsig
   bool measure_asymmetric_keys = true;  // CONFIG_IMA_MEASURE_ASYMMETRIC_KEYS: func=KEY_CHECK, keyrings=
   bool lsm_rules = true;                // CONFIG_IMA_LSM_RULES: obj_*/subj_* conditions
   bool appraise = true;                 // CONFIG_IMA_APPRAISE and not ima_appraise=off
   Lsm lsm = Lsm::kUnknown;
+  // Hash algorithms the kernel's crypto API can provide (built in, or a module it can load):
+  // appraise_algos= names only these (crypto_has_alg). Unset: not known, any hash name passes.
+  std::optional<std::set<std::string, std::less<>>> hash_algos;
+  // AppArmor profiles loaded: subj_role= must name one or "unconfined" (the label must
+  // resolve on the first policy load). Unset: not known, any name passes.
+  std::optional<std::set<std::string, std::less<>>> apparmor_profiles;
 };
-// Applies "IMA_APPRAISE_MODSIG=n" (CONFIG_ prefix optional, y/n) or "lsm=apparmor".
+// Applies "IMA_APPRAISE_MODSIG=n" (CONFIG_ prefix optional, y/n), "lsm=apparmor",
+// "hash_algos=sha1|sha256" or "apparmor_profiles=a|b" ('|'-separated, may be empty).
 Status ApplyKernelSetting(KernelConfig& config, std::string_view setting);
 
 struct Target {

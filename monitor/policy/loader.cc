@@ -166,6 +166,7 @@ LoadReport LoadPolicy(Env& env, std::string_view text, const std::string& source
   std::vector<std::pair<uint32_t, std::string>> records;
   if (options.as_path) {
     records.emplace_back(0, source + "\n");
+    report.written = std::string(text);
     report.digest = Sha256Digest(text);
   } else {
     std::string all;
@@ -174,6 +175,7 @@ LoadReport LoadPolicy(Env& env, std::string_view text, const std::string& source
       all += records.back().second;
     }
     report.digest = Sha256Digest(all);
+    report.written = std::move(all);
   }
 
   report.outcome = LoadOutcome::kLoaded;

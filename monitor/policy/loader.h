@@ -36,6 +36,7 @@ struct LoadReport {
   size_t rules = 0;            // rules in the policy
   size_t writes_accepted = 0;  // writes the kernel took
   std::string digest;          // "sha256:<hex>" of the bytes handed to the kernel (the file, in path mode)
+  std::string written;         // those bytes: the rules, one per line (the file, in path mode)
 
   // When the kernel refused: what it said and about which line.
   int kernel_errno = 0;

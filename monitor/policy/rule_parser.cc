@@ -699,6 +699,15 @@ class RuleParser {
                          ". The kernel rejects it on the first policy load (on later loads it "
                          "keeps the rule, which never matches)"};
     }
+    if (lsm == Lsm::kApparmor && target_.config.apparmor_profiles && value != "unconfined" &&
+        !target_.config.apparmor_profiles->contains(value)) {
+      return Failure{
+          "lsm-label-unknown",
+          "AppArmor has no profile '" + std::string(value) +
+              "' loaded (only 'unconfined' always exists): the label does not resolve, and the "
+              "kernel rejects the rule on the first policy load (on later loads it keeps the rule, "
+              "which never matches)"};
+    }
     slot = std::string(value);
     return std::nullopt;
   }
@@ -877,6 +886,12 @@ class RuleParser {
                            ? std::string("appraise_algos takes hash names separated by ',', none empty")
                            : "'" + std::string(name) + "' is not a kernel hash algorithm name on kernel " +
                                  target_.kernel.ToString()};
+      }
+      if (target_.config.hash_algos && !target_.config.hash_algos->contains(name)) {
+        return Failure{"appraise-algo-unavailable",
+                       "the kernel's crypto API cannot provide '" + std::string(name) +
+                           "' (not built in, no module loaded or loadable): the kernel refuses it "
+                           "(\"unavailable hash algorithm\")"};
       }
       algos.emplace_back(name);
       if (comma == std::string_view::npos) break;

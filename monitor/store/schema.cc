@@ -114,6 +114,22 @@ CREATE TABLE finding_sequences (
 UPDATE outbox SET payload = json_set(payload, '$.sequence', id)
   WHERE delivered_at IS NULL AND json_valid(payload) AND json_type(payload, '$.key') = 'text'
     AND json_type(payload, '$.sequence') IS NULL;
+  )sql",
+    // 4: IMA policy loads (imawatch policy load --store): what was handed to the kernel, its
+    // digest and the kernel's answer; the daemon exports the latest accepted one.
+    R"sql(
+CREATE TABLE policy_loads (
+  id INTEGER PRIMARY KEY,
+  loaded_at INTEGER NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('loaded', 'rejected', 'refused', 'unavailable')),
+  source TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  rules INTEGER NOT NULL CHECK (rules >= 0),
+  kernel TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  kernel_message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX policy_loads_by_outcome ON policy_loads(outcome, id);
 )sql",
 };
 

@@ -49,6 +49,19 @@ struct QuoteRecord {
   std::string evidence_json;  // the evidence bundle (doc/evidence-format.md)
 };
 
+// One `imawatch policy load --store`: the policy as written, its digest and the kernel's answer.
+struct PolicyLoad {
+  int64_t id = 0;
+  int64_t loaded_at = 0;
+  std::string outcome;  // loaded, rejected, refused, unavailable (policy::LoadOutcomeName)
+  std::string source;   // the policy file
+  std::string digest;   // "sha256:<hex>" of the bytes handed to the kernel
+  int64_t rules = 0;
+  std::string kernel;  // the kernel version the policy was linted for
+  std::string policy;  // the rules handed to the kernel
+  std::string kernel_message;
+};
+
 struct VerdictRow {
   int64_t epoch_id = 0;
   std::string benchmark, recommendation, result;
@@ -110,6 +123,12 @@ class Store {
   Result<std::vector<DriftFinding>> Findings(bool include_resolved);
   // Messages neither delivered nor dropped (monitor/store/outbox.h delivers them).
   Result<uint64_t> CountPendingOutbox();
+
+  // IMA policy loads (policy_loads.cc). Never removed by retention: a node has few.
+  Status RecordPolicyLoad(const PolicyLoad& load);
+  // The newest load with this outcome ("loaded": the policy the kernel took last).
+  Result<std::optional<PolicyLoad>> LatestPolicyLoad(std::string_view outcome);
+  Result<std::map<std::string, uint64_t>> CountPolicyLoads();  // by outcome
 
   // PRAGMA integrity_check: "ok" or SQLite's list of problems.
   Result<std::string> IntegrityCheck();

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
+#include <string>
 #include <string_view>
 
 #include "monitor/policy/coverage.h"
@@ -22,6 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   target.config.appraise_modsig = (selector & 0x08) == 0;
   target.config.measure_asymmetric_keys = (selector & 0x10) == 0;
   target.config.lsm = static_cast<Lsm>((selector >> 5) % 5);
+  if (selector & 0x04) {
+    // What the running system provides, as the VM rig passes it.
+    target.config.hash_algos.emplace(std::initializer_list<std::string>{"sha1", "sha256"});
+    target.config.apparmor_profiles.emplace(std::initializer_list<std::string>{"kubelet"});
+  }
 
   LintReport report = LintPolicy(text, "fuzz", target);
   for (const auto& d : report.diagnostics) {

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -267,6 +268,55 @@ TEST(Daemon, AFileChangedOnDiskIsFlaggedUntilIMAMeasuresItAgain) {
   ASSERT_TRUE(WaitUntil([&] { return Metrics(d).find(flagged) == std::string::npos; }, 10s)) << d.Log();
   EXPECT_TRUE(WaitUntil([&] { return Status(d, node)["changed_on_disk"].empty(); }, 5s))
       << Status(d, node).dump(2);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(), 0);
+}
+
+// `imawatch policy load --store` records each load in the daemon's store; the daemon exports
+// the latest accepted one (rules, time, digest prefix as a number: no digest label) and the
+// loads by result.
+TEST(Daemon, ExportsTheIMAPolicyLoadsRecordedInItsStore) {
+  DaemonNode node;
+  ASSERT_EQ(node.Simulate({"init"}).exit_code, 0);
+  ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "5"}).exit_code, 0);
+  node.WriteAllowList(10);
+  node.WriteConfig();
+  DaemonProcess d(node.config());
+  ASSERT_TRUE(WaitUntil([&] { return StatusIs(d, node, "verified", 6); }, 30s)) << d.Log();
+  EXPECT_EQ(Metrics(d).find("\nimawatch_ima_policy_rules "), std::string::npos) << "no series before a load";
+
+  const std::string policy = node.dir() + "/base.policy";
+  std::ofstream(policy) << "# base\ndont_measure fsmagic=0x9fa0\nmeasure func=BPRM_CHECK mask=MAY_EXEC\n"
+                           "measure func=FILE_CHECK mask=^MAY_READ uid=0\n";
+  const std::string bad = node.dir() + "/bad.policy";
+  std::ofstream(bad) << "measure func=BPRM_CHECK # a comment the kernel refuses\n";
+  std::filesystem::create_directories(node.securityfs() + "/ima");
+  std::ofstream(node.securityfs() + "/ima/policy").flush();
+  auto load = [&](const std::string& file) {
+    return testing::RunCommand({testing::ImawatchBinary(), "policy", "load", file, "--kernel", "6.1",
+                                "--securityfs", node.securityfs(), "--store", node.store(), "--json"});
+  };
+  testing::CommandResult loaded = load(policy);
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
+  EXPECT_EQ(load(bad).exit_code, 1);
+  const std::string digest = json::parse(loaded.out)["digest"];
+  const uint64_t prefix = std::stoull(digest.substr(std::string("sha256:").size(), 12), nullptr, 16);
+
+  auto metric = [&](const std::string& series) {
+    std::string text = Metrics(d);
+    size_t at = text.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size() + 2));
+  };
+  // Both loads were recorded before this wait; a poll between them shows only the first.
+  ASSERT_TRUE(WaitUntil([&] { return metric("imawatch_ima_policy_loads{result=\"refused\"}") == 1; }, 10s))
+      << Metrics(d);
+  EXPECT_EQ(metric("imawatch_ima_policy_rules"), 3);
+  EXPECT_EQ(metric("imawatch_ima_policy_digest_prefix"), static_cast<double>(prefix));
+  EXPECT_NEAR(metric("imawatch_ima_policy_last_load_timestamp_seconds"),
+              static_cast<double>(std::time(nullptr)), 60);
+  EXPECT_EQ(metric("imawatch_ima_policy_loads{result=\"loaded\"}"), 1);
+  EXPECT_EQ(metric("imawatch_ima_policy_loads{result=\"refused\"}"), 1);
+  EXPECT_EQ(Metrics(d).find(digest.substr(7, 12)), std::string::npos) << "the digest is never a label";
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(), 0);
 }

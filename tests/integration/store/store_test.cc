@@ -84,9 +84,50 @@ TEST(Store, MigratesAnEmptyFile) {
   EXPECT_EQ(*store->database().QueryInt("PRAGMA foreign_keys"), 1);
   std::set<std::string> want = {"epochs",           "cursors",          "proved_entries", "drift_findings",
                                 "verdicts",         "quotes",           "outbox",         "batches",
-                                "report_snapshots", "finding_sequences"};
+                                "report_snapshots", "finding_sequences", "policy_loads"};
   EXPECT_EQ(Tables(*store), want);
   EXPECT_EQ(*store->IntegrityCheck(), "ok");
+}
+
+TEST(Store, PolicyLoadsLatestPerOutcomeAndCounts) {
+  std::string path = MakeTempDir("store-policy") + "/imawatch.db";
+  Result<Store> store = Store::Open(path);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  EXPECT_FALSE(store->LatestPolicyLoad("loaded")->has_value());
+  PolicyLoad first{.loaded_at = 100,
+                   .outcome = "loaded",
+                   .source = "/etc/ima/a.policy",
+                   .digest = "sha256:aa",
+                   .rules = 3,
+                   .kernel = "6.1",
+                   .policy = "measure func=BPRM_CHECK\n"};
+  ASSERT_TRUE(store->RecordPolicyLoad(first).ok());
+  PolicyLoad rejected = first;
+  rejected.loaded_at = 200;
+  rejected.outcome = "rejected";
+  rejected.kernel_message = "Invalid argument\nima: policy update failed";
+  ASSERT_TRUE(store->RecordPolicyLoad(rejected).ok());
+  PolicyLoad second = first;
+  second.loaded_at = 300;
+  second.digest = "sha256:bb";
+  second.rules = 5;
+  ASSERT_TRUE(store->RecordPolicyLoad(second).ok());
+  PolicyLoad bad = first;
+  bad.outcome = "maybe";
+  EXPECT_FALSE(store->RecordPolicyLoad(bad).ok()) << "the outcome is CHECK-ed";
+
+  auto latest = store->LatestPolicyLoad("loaded");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->digest, "sha256:bb");
+  EXPECT_EQ((*latest)->rules, 5);
+  EXPECT_EQ((*latest)->loaded_at, 300);
+  EXPECT_EQ((*latest)->policy, "measure func=BPRM_CHECK\n");
+  EXPECT_EQ((*store->LatestPolicyLoad("rejected"))->kernel_message,
+            "Invalid argument\nima: policy update failed");
+  EXPECT_EQ(*store->CountPolicyLoads(), (std::map<std::string, uint64_t>{{"loaded", 2}, {"rejected", 1}}));
+  // Retention never removes them.
+  ASSERT_TRUE(store->ApplyRetention(Retention{}, 1'000'000'000).ok());
+  EXPECT_EQ(*store->CountPolicyLoads(), (std::map<std::string, uint64_t>{{"loaded", 2}, {"rejected", 1}}));
 }
 
 TEST(Store, ReopenIsIdempotent) {

@@ -153,4 +153,67 @@ TEST(PolicyLoad, SignedPathWritesTheAbsolutePath) {
 }
 
 }  // namespace
+// The acceptance: on a kernel with evm-sig (5.14+) the shipped Kubernetes policy lets
+// the monitor decide every CIS K8s worker Level 1 recommendation; its ima-ng variant only those
+// content decides (not owner/group/mode); a policy without root reads none of them.
+nlohmann::json PolicyCoverageJson(const char* policy, const char* kernel) {
+  auto r = RunCommand({ImawatchBinary(), "policy", "coverage", Shipped(policy), "--benchmark",
+                       "cis-kubernetes-v1.7.1", "--benchmarks-dir",
+                       imawatch::testing::SourceDir() + "/benchmarks", "--kernel", kernel, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+int LevelOne(const nlohmann::json& j, const char* field) {
+  for (const auto& row : j["by_level"]) {
+    if (row["level"] == "Level 1") return row[field].get<int>();
+  }
+  return -1;
+}
+
+TEST(PolicyCoverage, ShippedKubernetesPolicyDecidesAllOfLevelOneAndItsImaNgVariantTwelve) {
+  auto full = PolicyCoverageJson("cis-kubernetes-worker.policy", "6.1");
+  EXPECT_EQ(LevelOne(full, "total"), 22);
+  EXPECT_EQ(LevelOne(full, "decidable"), 22) << full.dump(2);
+  EXPECT_EQ(PolicyCoverageJson("cis-kubernetes-worker.policy", "5.14")["decidable"], full["decidable"]);
+  auto content = PolicyCoverageJson("cis-kubernetes-worker-ima-ng.policy", "6.1");
+  EXPECT_EQ(LevelOne(content, "decidable"), 12) << content.dump(2);
+  bool names_evm_sig = false;
+  for (const auto& u : content["undecidable"]) {
+    names_evm_sig |= u["reason"].get<std::string>().find("need evm-sig") != std::string::npos;
+  }
+  EXPECT_TRUE(names_evm_sig) << content.dump(2);
+  EXPECT_EQ(LevelOne(PolicyCoverageJson("measure-only.policy", "6.1"), "decidable"), 0);
+}
+
+TEST(PolicyCoverage, APolicyTheKernelWouldRefuseIsNotAssessed) {
+  auto r = RunCommand({ImawatchBinary(), "policy", "coverage", Shipped("cis-kubernetes-worker.policy"),
+                       "--benchmark", "cis-kubernetes-v1.7.1", "--benchmarks-dir",
+                       imawatch::testing::SourceDir() + "/benchmarks", "--kernel", "5.10"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("template-not-in-kernel"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("fix its errors first"), std::string::npos) << r.err;
+}
+
+TEST(PolicyCheck, KernelConfigSetsTheModeledBuildOptions) {
+  std::string dir = MakeTempDir("kconfig");
+  std::string config =
+      WriteFile(dir, "config-6.1.0-56-amd64",
+                "CONFIG_IMA=y\nCONFIG_IMA_MEASURE_ASYMMETRIC_KEYS=y\nCONFIG_IMA_LSM_RULES=y\n"
+                "CONFIG_IMA_APPRAISE=y\n# CONFIG_IMA_APPRAISE_MODSIG is not set\n");
+  std::string policy = WriteFile(dir, "p.policy", "appraise func=MODULE_CHECK appraise_type=imasig|modsig\n");
+  auto r =
+      RunCommand({ImawatchBinary(), "policy", "check", policy, "--kernel", "6.1", "--kernel-config", config});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("modsig-needs-kconfig"), std::string::npos) << r.out;
+  // --kernel-setting overrides the file.
+  EXPECT_EQ(RunCommand({ImawatchBinary(), "policy", "check", policy, "--kernel", "6.1", "--kernel-config",
+                        config, "--kernel-setting", "IMA_APPRAISE_MODSIG=y"})
+                .exit_code,
+            0);
+  EXPECT_EQ(RunCommand({ImawatchBinary(), "policy", "check", policy, "--kernel-config", dir + "/missing"})
+                .exit_code,
+            2);
+}
+
 }  // namespace imawatch::policy
