@@ -1,5 +1,6 @@
 #include "monitor/tpm/tpm.h"
 
+#include <dlfcn.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <tss2/tss2_esys.h>
@@ -12,6 +13,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <mutex>
+#include <set>
+#include <string>
 #include <utility>
 
 #include "monitor/tpm/tss_convert.h"
@@ -122,10 +126,27 @@ Result<std::unique_ptr<Tpm>> Tpm::Open(std::string tcti) {
 
 Tpm::~Tpm() { Disconnect(); }
 
+// The TCTI loader dlopens its module on every connection and dlcloses it on finalize. The
+// daemon connects once per poll (swtpm serves one client at a time), so the module would be
+// mapped and unmapped twice a second, each unmap flushing every CPU's TLB: most of an idle
+// daemon's CPU time. Keep the module loaded for the process's life.
+static void PinTctiModule(const std::string& conf) {
+  static std::mutex mutex;
+  static std::set<std::string> pinned;
+  const std::string name = conf.substr(0, conf.find(':'));
+  std::lock_guard lock(mutex);
+  if (name.empty() || !pinned.insert(name).second) return;
+  // The loader's own search order for a short name.
+  for (const std::string& file : {"libtss2-tcti-" + name + ".so.0", "libtss2-tcti-" + name + ".so", name}) {
+    if (dlopen(file.c_str(), RTLD_NOW | RTLD_NODELETE) != nullptr) return;
+  }
+}
+
 Status Tpm::Connect() {
   if (tcti_.empty()) return InvalidInput("empty TCTI string (expected e.g. device:/dev/tpmrm0)");
   SigpipeGuard guard;
   QuietTssLogging();
+  PinTctiModule(tcti_);
   TSS2_TCTI_CONTEXT* tcti = nullptr;
   if (TSS2_RC rc = Tss2_TctiLdr_Initialize(tcti_.c_str(), &tcti); rc != TSS2_RC_SUCCESS) {
     return Error(ErrorKind::kTpm, "cannot open TPM '" + tcti_ + "': " + Tss2_RC_Decode(rc));
