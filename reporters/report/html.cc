@@ -110,7 +110,7 @@ std::string Chart(const ReportModel& m) {
   for (size_t i = 0; i < bars.size(); ++i) {
     const int y = static_cast<int>(i) * row + 2;
     const Score& s = *bars[i].second;
-    const double pct = s.percent.value_or(0.0);
+    const double pct = std::clamp(s.percent.value_or(0.0), 0.0, 100.0);
     const int w = static_cast<int>(pct / 100.0 * width + 0.5);
     std::string title = bars[i].first;
     if (title.size() > 48) title = title.substr(0, 45) + "...";

@@ -100,7 +100,8 @@ std::string JunitReport(const ReportModel& m) {
   out += "<testsuites name=\"" + Xml(m.benchmark_title + " v" + m.benchmark_version) + "\" tests=\"" +
          std::to_string(m.results.size()) + "\" failures=\"" + std::to_string(m.overall.fail) +
          "\" errors=\"" + std::to_string(m.overall.error) + "\" skipped=\"" +
-         std::to_string(m.overall.manual + m.overall.not_applicable) + "\" timestamp=\"" + when + "\">\n";
+         std::to_string(int64_t{m.overall.manual} + m.overall.not_applicable) + "\" timestamp=\"" + when +
+         "\">\n";
   for (const std::string& id : order) {
     const Suite& s = suites[id];
     if (s.tests == 0) continue;

@@ -10,6 +10,8 @@ namespace {
 using nlohmann::json;
 
 // A member that is missing or of the wrong type, with its JSON path ("/results/3/id").
+constexpr int64_t kLatestTime = 253402300799;  // 9999-12-31T23:59:59Z
+
 struct BadMember : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -125,6 +127,8 @@ ReportModel Read(const json& j, int64_t generated_at) {
   m.hostname = Str(node, "/node", "hostname");
   m.root = Str(node, "/node", "root");
   m.generated_at = j.contains("generated_at") ? Int<int64_t>(j, "", "generated_at") : generated_at;
+  // Years 1970-9999: every format writes the time (OCSF in milliseconds) without overflow.
+  if (m.generated_at < 0 || m.generated_at > kLatestTime) throw BadMember("/generated_at: out of range");
   if (j.contains("epoch")) m.epoch = Int<int64_t>(j, "", "epoch");
   const json& proof = Member(j, "", "proof");
   m.list = Str(proof, "/proof", "list");

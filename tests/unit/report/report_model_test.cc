@@ -94,6 +94,11 @@ TEST(ReportModel, DamagedDocumentsAreErrorsWithTheirPath) {
   j = MinimalReport();
   j["results"][0]["result"] = "maybe";
   EXPECT_FALSE(ReadReportModel(j, 0).ok());
+  j = MinimalReport();
+  j["generated_at"] = int64_t{1} << 62;  // would overflow OCSF's milliseconds
+  auto far = ReadReportModel(j, 0);
+  ASSERT_FALSE(far.ok());
+  EXPECT_NE(far.error().message().find("/generated_at: out of range"), std::string::npos);
   EXPECT_FALSE(ReadReportModel(std::string("{\"benchmark\":"), 0).ok());
   EXPECT_FALSE(ReadReportModel(json::array(), 0).ok());
 }
