@@ -149,6 +149,14 @@ json ReportJson(const ReportDocument& doc) {
   return j;
 }
 
-void WriteTextReport(std::ostream& out, const ReportDocument& doc) { WriteTextReport(out, ModelOf(doc, 0)); }
+// Never throws: the daemon renders this on its poll loop.
+void WriteTextReport(std::ostream& out, const ReportDocument& doc) {
+  auto model = ReadReportModel(ReportJson(doc), doc.generated_at.value_or(0));
+  if (!model) {
+    out << "report unavailable: " << model.error().ToString() << "\n";
+    return;
+  }
+  WriteTextReport(out, *model);
+}
 
 }  // namespace imawatch::report

@@ -203,13 +203,6 @@ Result<ReportModel> ReadReportModel(const std::string& report_json, int64_t gene
   return ReadReportModel(j, generated_at);
 }
 
-ReportModel ModelOf(const ReportDocument& doc, int64_t generated_at) {
-  auto model = ReadReportModel(ReportJson(doc), generated_at);
-  // ReportJson writes every member ReadReportModel needs; anything else is a bug here.
-  if (!model) throw std::logic_error(model.error().ToString());
-  return std::move(*model);
-}
-
 std::string Rfc3339Utc(int64_t seconds) {
   const std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};

@@ -85,7 +85,6 @@ struct ReportModel {
 // generated_at is used when the document has none (a one-shot check's report).
 Result<ReportModel> ReadReportModel(const nlohmann::json& report, int64_t generated_at);
 Result<ReportModel> ReadReportModel(const std::string& report_json, int64_t generated_at);
-ReportModel ModelOf(const ReportDocument& doc, int64_t generated_at);
 
 // The terminal rendering `imawatch check` prints: benchmark order, the reason under each result
 // that is not a pass.
