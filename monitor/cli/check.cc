@@ -1,128 +1,30 @@
 // imawatch check: proves a measurement list, appraises the proved entries against allow lists
 // and certificates, and prints the verdicts of a CIS benchmark with the evidence they rest on.
-#include "monitor/compliance/check.h"
-
-#include <chrono>
 #include <iostream>
-#include <thread>
 
-#include "monitor/appraise/allow_list_io.h"
-#include "monitor/base/hostname.h"
+#include "monitor/cli/check_run.h"
 #include "monitor/cli/command.h"
 #include "monitor/cli/json_output.h"
-#include "monitor/cli/list_options.h"
-#include "monitor/compliance/benchmark_catalog.h"
-#include "monitor/ima/log_tail.h"
 #include "reporters/report/report_document.h"
 
 namespace imawatch::cli {
 namespace {
 
-namespace comp = imawatch::compliance;
-
-struct CheckArgs {
-  std::string benchmark;
-  std::string benchmarks_dir = comp::DefaultBenchmarksDir();
-  std::string log, pcrs, securityfs, tcti;
-  std::vector<std::string> allowlists, certs;
-  std::string root = "/";
-  std::optional<int> level;
-  std::string profile;
-  std::vector<uint32_t> ima_pcrs = {10};
-  bool measures_module_loads = false;
-  bool json = false;
-  unsigned threads = 0;
-  ListOptions list;
-};
-
-int Run(const CheckArgs& args) {
-  const bool live = !args.securityfs.empty() || !args.tcti.empty();
-  if (live ? (args.securityfs.empty() || args.tcti.empty() || !args.log.empty() || !args.pcrs.empty())
-           : (args.log.empty() || args.pcrs.empty())) {
-    return ReportInputError("check", InvalidInput("give --log with --pcrs, or --securityfs with --tcti"));
-  }
-  auto benchmark = comp::FindBenchmark(Env::Default(), args.benchmark, args.benchmarks_dir);
-  if (!benchmark) return ReportInputError("check", benchmark.error());
-  if (!args.profile.empty() && std::none_of(benchmark->profiles.begin(), benchmark->profiles.end(),
-                                            [&](const comp::Profile& p) { return p.id == args.profile; })) {
-    return ReportInputError(
-        "check", InvalidInput("benchmark " + benchmark->id + " has no profile '" + args.profile + "'"));
-  }
-
-  comp::CheckInputs in;
-  in.reader = args.list.reader();
-  in.ima_pcrs = args.ima_pcrs;
-  in.root = args.root;
-  in.measures_module_loads = args.measures_module_loads;
-  in.max_level = args.level;
-  if (!args.profile.empty()) in.profile = args.profile;
-  in.threads = args.threads;
-  auto lists = appraise::LoadAllowLists(Env::Default(), args.allowlists);
-  if (!lists) return ReportInputError("check", lists.error());
-  in.allow_lists = std::move(*lists);
-  auto keys = appraise::LoadTrustedKeys(Env::Default(), args.certs);
-  if (!keys) return ReportInputError("check", keys.error());
-  in.keys = std::move(*keys);
-  std::optional<comp::CheckOutcome> outcome;
-  if (live) {
-    in.reading_source = "TPM " + args.tcti;
-    in.list_path = ima::LogTail::ListPath(args.securityfs);
-    // As verify --securityfs does: the PCRs are read before the list (the kernel appends before
-    // it extends), entries they do not cover get new readings for up to a second, and entries
-    // that were in the list before a later reading and stay uncovered were never extended.
-    uint64_t listed_first = 0;
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    for (int attempt = 0;; ++attempt) {
-      auto reading = ReadTpmPcrs(args.tcti, args.ima_pcrs);
-      if (!reading) return ReportInputError("check", reading.error());
-      in.reading = std::move(*reading);
-      auto checked = comp::RunCheck(Env::Default(), *benchmark, in);
-      if (!checked) return ReportInputError("check", checked.error());
-      outcome = std::move(*checked);
-      const uint64_t proved = outcome->verify.proved_entries();
-      if (attempt == 0) listed_first = outcome->verify.entries;
-      if (!outcome->verified || proved >= outcome->verify.entries) break;
-      if (attempt > 0 && proved >= listed_first) break;
-      if (std::chrono::steady_clock::now() >= give_up) {
-        comp::MarkListNotVerified(
-            comp::FilterBenchmark(*benchmark, in.max_level, in.profile),
-            "entries " + std::to_string(proved) + ".." + std::to_string(listed_first - 1) +
-                " were in the list before the PCRs were read again, and readings for 1 s do not cover them: "
-                "appended without extending the TPM",
-            *outcome);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  } else {
-    auto reading = ima::LoadPcrValues(Env::Default(), args.pcrs);
-    if (!reading) return ReportInputError("check", reading.error());
-    in.reading = std::move(*reading);
-    in.reading_source = args.pcrs;
-    in.list_path = args.log;
-    auto checked = comp::RunCheck(Env::Default(), *benchmark, in);
-    if (!checked) return ReportInputError("check", checked.error());
-    outcome = std::move(*checked);
-  }
-
-  const comp::Benchmark evaluated = comp::FilterBenchmark(*benchmark, in.max_level, in.profile);
-  report::ReportDocument doc{.benchmark = &evaluated,
-                             .outcome = &*outcome,
-                             .hostname = HostName(),
-                             .root = args.root,
-                             .list = args.securityfs.empty() ? args.log : args.securityfs,
-                             .pcr_source = args.tcti.empty() ? args.pcrs : "TPM " + args.tcti};
-  const bool compliant = report::IsCompliant(outcome->report);
-  if (args.json) {
+int Run(const CheckArgs& args, bool json) {
+  auto run = RunCheckCommand(args);
+  if (!run) return ReportInputError("check", run.error());
+  const report::ReportDocument& doc = (*run)->doc;
+  if (json) {
     std::cout << JsonText(report::ReportJson(doc)) << "\n";
   } else {
     report::WriteTextReport(std::cout, doc);
   }
-  return compliant ? kExitOk : kExitFailed;
+  return report::IsCompliant((*run)->outcome.report) ? kExitOk : kExitFailed;
 }
 
 const CommandRegistration kCheck("check", [](CLI::App& root, int& exit_code) {
   auto args = std::make_shared<CheckArgs>();
+  auto json = std::make_shared<bool>(false);
   auto* cmd = root.add_subcommand(
       "check",
       "Prove a measurement list, appraise it, and print the verdicts of a CIS benchmark with their evidence");
@@ -134,32 +36,9 @@ const CommandRegistration kCheck("check", [](CLI::App& root, int& exit_code) {
       "evidence.");
   cmd->add_option("--benchmark", args->benchmark, "Benchmark id (e.g. cis-kubernetes-v1.7.1) or YAML file")
       ->required();
-  cmd->add_option("--benchmarks-dir", args->benchmarks_dir, "Where benchmarks are found by id")
-      ->capture_default_str();
-  cmd->add_option("--log", args->log, "Measurement list (binary or ascii), proved against --pcrs");
-  cmd->add_option("--pcrs", args->pcrs, "PCR values (same forms as imawatch verify --pcrs)");
-  cmd->add_option("--securityfs", args->securityfs,
-                  "Instead of --log/--pcrs: a securityfs root, proved against the TPM at --tcti");
-  cmd->add_option("--tcti", args->tcti, "The TPM, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321");
-  cmd->add_option("--allowlist", args->allowlists,
-                  "Allow list (native, binary, Keylime policy or sha256sum output); repeatable");
-  cmd->add_option("--cert", args->certs,
-                  "X.509 certificate (DER or PEM) trusted for IMA signatures; repeatable");
-  cmd->add_option("--root", args->root, "Where the node's files are read (attested content)")
-      ->capture_default_str();
-  cmd->add_option("--level", args->level, "Only recommendations of this level and below (1 or 2)")
-      ->check(CLI::Range(1, 2));
-  cmd->add_option("--profile", args->profile, "Only recommendations of this profile (benchmark profile id)");
-  cmd->add_option("--ima-pcrs", args->ima_pcrs, "PCRs the IMA policy extends")
-      ->delimiter(',')
-      ->check(CLI::Range(0, 23));
-  cmd->add_flag("--measures-module-loads", args->measures_module_loads,
-                "The IMA policy in effect measures MODULE_CHECK: a module without an entry was not loaded "
-                "(otherwise module-not-loaded checks are errors)");
-  cmd->add_option("--threads", args->threads, "Hashing threads for the replay (default: one per CPU)");
-  cmd->add_flag("--json", args->json, "Machine-readable output");
-  AddListOptions(cmd, args->list);
-  cmd->callback([args, &exit_code] { exit_code = Run(*args); });
+  AddCheckOptions(cmd, *args);
+  cmd->add_flag("--json", *json, "Machine-readable output");
+  cmd->callback([args, json, &exit_code] { exit_code = Run(*args, *json); });
 });
 
 }  // namespace

@@ -1,4 +1,6 @@
 // imawatch verify-evidence: check an evidence bundle with OpenSSL alone (no TPM).
+#include "monitor/cli/verify_evidence.h"
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -16,16 +18,6 @@ using json = nlohmann::ordered_json;
 constexpr uint64_t kMaxBundle = 2ull << 30;  // a base64 list of up to 1 GiB, and the rest
 constexpr uint64_t kMaxList = 1ull << 30;
 constexpr uint64_t kMaxPem = 1 << 20;
-
-struct VerifyEvidenceArgs {
-  std::string file;
-  std::string ak;
-  std::string nonce;
-  std::string list;
-  std::vector<std::string> banks;
-  unsigned threads = 0;
-  bool json = false;
-};
 
 json ReportToJson(const tpm::Evidence& e, const tpm::EvidenceVerification& v) {
   json failures = json::array();
@@ -93,8 +85,9 @@ void PrintText(const tpm::Evidence& e, const tpm::EvidenceVerification& v) {
   }
 }
 
-int Run(const VerifyEvidenceArgs& args) {
-  const std::string command = "verify-evidence";
+}  // namespace
+
+int VerifyEvidenceFile(const std::string& command, const VerifyEvidenceArgs& args) {
   Env& env = Env::Default();
   auto text = env.ReadFile(args.file, kMaxBundle);
   if (!text) return ReportInputError(command, text.error());
@@ -129,6 +122,8 @@ int Run(const VerifyEvidenceArgs& args) {
   return result->ok() ? kExitOk : kExitFailed;
 }
 
+namespace {
+
 const CommandRegistration kVerifyEvidence("verify-evidence", [](CLI::App& root, int& exit_code) {
   auto args = std::make_shared<VerifyEvidenceArgs>();
   auto* cmd = root.add_subcommand(
@@ -149,7 +144,7 @@ const CommandRegistration kVerifyEvidence("verify-evidence", [](CLI::App& root, 
       "Banks whose PCRs 0-10 the quote must cover, e.g. sha256 (default: any quoted bank proves)");
   cmd->add_option("--threads", args->threads, "Hashing threads for the replay (default: one per CPU)");
   cmd->add_flag("--json", args->json, "JSON report");
-  cmd->callback([args, &exit_code] { exit_code = Run(*args); });
+  cmd->callback([args, &exit_code] { exit_code = VerifyEvidenceFile("verify-evidence", *args); });
 });
 
 }  // namespace

@@ -33,7 +33,9 @@
 #include "monitor/tpm/attest.h"
 #include "monitor/tpm/live_pcr_reader.h"
 #include "monitor/watch/file_watcher.h"
+#include "reporters/report/render.h"
 #include "reporters/report/report_document.h"
+#include "reporters/report/stored_report.h"
 #include "reporters/sinks/delivery_loop.h"
 
 namespace imawatch::daemon {
@@ -261,6 +263,9 @@ struct Daemon::Impl {
   void ExportPolicyLoads();
   void Publish(const std::vector<comp::CheckOutcome>& outcomes);
   http::Response Handle(const http::Request& request);
+  // /v1/reports/{id}?format= beyond json and text (doc/report-format.md).
+  http::Response RenderReport(json current, const std::string& id, const std::string& format,
+                              const http::Request& request);
 };
 
 Status Daemon::Impl::Open() {
@@ -1102,16 +1107,53 @@ http::Response Daemon::Impl::Handle(const http::Request& request) {
       const std::string accept(request.Header("accept").value_or(""));
       format = accept.find("text/plain") != std::string::npos ? "text" : "json";
     }
-    std::lock_guard lock(published_mutex);
-    auto it = published.reports.find(id);
-    if (it == published.reports.end()) return http::JsonError(404, "no benchmark '" + id + "' is enabled");
-    if (format == "json") return json_response(it->second);
-    if (format == "text") {
-      return {.status = 200, .content_type = "text/plain; charset=utf-8", .body = published.reports_text[id]};
+    json current;
+    {
+      std::lock_guard lock(published_mutex);
+      auto it = published.reports.find(id);
+      if (it == published.reports.end()) return http::JsonError(404, "no benchmark '" + id + "' is enabled");
+      if (format == "json") return json_response(it->second);
+      if (format == "text") {
+        return {
+            .status = 200, .content_type = "text/plain; charset=utf-8", .body = published.reports_text[id]};
+      }
+      current = it->second;
     }
-    return http::JsonError(406, "format '" + format + "' is not available here (json, text)");
+    return RenderReport(std::move(current), id, format, request);
   }
   return http::JsonError(404, "no such resource");
+}
+
+// The published report with the store's quote of its epoch; OCSF activity against the stored
+// snapshot before the latest, as `imawatch report --store` does.
+http::Response Daemon::Impl::RenderReport(json current, const std::string& id, const std::string& format,
+                                          const http::Request& request) {
+  auto f = report::FormatFromName(format);
+  if (!f)
+    return http::JsonError(406, "format '" + format + "' is not available (" + report::FormatNames() + ")");
+  std::optional<report::StoredReport> stored;
+  {
+    std::lock_guard lock(read_store_mutex);
+    auto loaded = report::LoadStoredReport(*read_store, id);
+    if (loaded) {
+      stored = std::move(*loaded);
+    } else if (loaded.error().kind() != ErrorKind::kNotFound) {
+      return http::JsonError(500, loaded.error().ToString());
+    }
+  }
+  if (stored && stored->quote) report::AttachQuote(current, *stored->quote);
+  auto model = report::ReadReportModel(current, NowSeconds());
+  if (!model) return http::JsonError(500, model.error().ToString());
+  std::optional<report::ReportModel> before;
+  if (stored && stored->previous) {
+    auto prev = report::ReadReportModel(*stored->previous, NowSeconds());
+    if (prev) before = std::move(*prev);
+  }
+  report::RenderOptions options{.ocsf_version = std::string(request.Query("ocsf_version").value_or("1.6")),
+                                .previous = before ? &*before : nullptr};
+  auto body = report::Render(*f, {.report = current, .model = *model}, options);
+  if (!body) return http::JsonError(400, body.error().ToString());
+  return {.status = 200, .content_type = std::string(report::ContentType(*f)), .body = std::move(*body)};
 }
 
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -364,6 +364,22 @@ Result<std::optional<std::string>> Store::LatestReport(std::string_view benchmar
   return std::optional<std::string>(stmt->Text(0));
 }
 
+Result<std::vector<std::string>> Store::RecentReports(std::string_view benchmark, int64_t limit) {
+  Result<Statement> stmt =
+      db_.Prepare("SELECT report FROM report_snapshots WHERE benchmark = ?1 ORDER BY id DESC LIMIT ?2");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, benchmark);
+  stmt->Bind(2, limit);
+  std::vector<std::string> out;
+  for (;;) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back(stmt->Text(0));
+  }
+  return out;
+}
+
 Result<std::map<std::pair<std::string, std::string>, std::string>> Store::CurrentVerdicts(int64_t epoch_id) {
   // The row with the highest id per recommendation is the latest decision.
   Result<Statement> stmt = db_.Prepare(

@@ -113,6 +113,9 @@ class Store {
 
   // The newest snapshot of a benchmark's report (JSON), from any epoch.
   Result<std::optional<std::string>> LatestReport(std::string_view benchmark);
+  // The newest `limit` snapshots of a benchmark's report, newest first (OCSF activity compares
+  // the latest with the one before).
+  Result<std::vector<std::string>> RecentReports(std::string_view benchmark, int64_t limit);
   // The latest verdict per (benchmark, recommendation) decided in an epoch.
   Result<std::map<std::pair<std::string, std::string>, std::string>> CurrentVerdicts(int64_t epoch_id);
   Result<std::vector<VerdictRow>> VerdictHistory(std::string_view benchmark, std::string_view recommendation);

@@ -6,20 +6,13 @@
 #include <sstream>
 
 #include "monitor/base/utf8.h"
+#include "reporters/report/report_model.h"
 
 namespace imawatch::report {
 namespace {
 
 using nlohmann::json;
 namespace comp = imawatch::compliance;
-
-std::string ScoreText(const comp::VerdictCounts& c) {
-  auto score = c.ScorePercent();
-  if (!score) return "-";
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(1) << *score << " %";
-  return out.str();
-}
 
 json ScoreJson(const comp::VerdictCounts& c) {
   auto score = c.ScorePercent();
@@ -88,19 +81,6 @@ json ResultJson(const comp::RecommendationResult& r) {
   return j;
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-std::string Counts(const comp::VerdictCounts& c) {
-  std::ostringstream out;
-  out << c.pass << " pass, " << c.fail << " fail, " << c.error << " error, " << c.manual << " manual, "
-      << c.not_applicable << " not-applicable";
-  return out.str();
-}
-
 }  // namespace
 
 bool IsCompliant(const comp::Report& report) {
@@ -144,8 +124,12 @@ json ReportJson(const ReportDocument& doc) {
                 {"pcrs", proofs}};
   if (!o.verified) proof["reason"] = std::string(comp::kListNotVerified) + ": " + o.not_verified_reason;
   if (!doc.state.empty()) proof["state"] = doc.state;
+  if (doc.quote) {
+    proof["quote"] = {{"id", doc.quote->id}, {"taken_at", doc.quote->taken_at}, {"nonce", doc.quote->nonce}};
+  }
   json node = {{"hostname", doc.hostname}, {"root", Utf8OrEscaped(doc.root)}};
-  json j = {{"benchmark", {{"id", b.id}, {"title", b.title}, {"version", b.version}}},
+  json j = {{"format", kReportFormat},
+            {"benchmark", {{"id", b.id}, {"title", b.title}, {"version", b.version}}},
             {"node", node},
             {"proof", proof},
             {"appraisal",
@@ -165,53 +149,14 @@ json ReportJson(const ReportDocument& doc) {
   return j;
 }
 
-// Benchmark order; every result that is not a pass gets its reason on the next line.
+// Never throws: the daemon renders this on its poll loop.
 void WriteTextReport(std::ostream& out, const ReportDocument& doc) {
-  const comp::Benchmark& b = *doc.benchmark;
-  const comp::CheckOutcome& o = *doc.outcome;
-  const bool compliant = IsCompliant(o.report);
-  out << b.title << " v" << b.version << " [" << b.id << "]\n";
-  out << "node: " << doc.hostname << " (files under " << doc.root << ")\n";
-  out << "list: " << doc.list << ": ";
-  if (o.verified) {
-    out << "VERIFIED, " << o.proved_entries << " of " << o.verify.entries << " entries proved";
-    for (const auto& p : o.proofs) {
-      if (p.matched)
-        out << "; " << ima::Name(p.bank) << " PCR " << p.pcr << " = " << p.value.substr(0, 16) << "…";
-    }
-    out << "\n";
-  } else {
-    out << "NOT VERIFIED (" << o.not_verified_reason << "): no entry is used as evidence\n";
+  auto model = ReadReportModel(ReportJson(doc), doc.generated_at.value_or(0));
+  if (!model) {
+    out << "report unavailable: " << model.error().ToString() << "\n";
+    return;
   }
-  if (!doc.state.empty()) out << "state: " << doc.state << "\n";
-  out << "appraisal: " << o.appraisals.allowed << " allowed, " << o.appraisals.unknown << " unknown, "
-      << o.appraisals.changed << " changed, " << o.appraisals.excluded << " excluded, "
-      << o.appraisals.violation << " violations\n\n";
-  out << std::left << std::setw(10) << "ID" << std::setw(16) << "RESULT" << std::setw(6) << "LEVEL"
-      << "TITLE\n";
-  for (const auto& r : o.report.results) {
-    out << std::left << std::setw(10) << r.id << std::setw(16) << comp::VerdictName(r.verdict) << std::setw(6)
-        << (r.level ? std::to_string(*r.level) : "-") << r.title << "\n";
-    if (r.verdict != comp::Verdict::kPass && !r.reason.empty()) out << "          " << r.reason << "\n";
-  }
-  out << "\nsections:\n";
-  for (const auto& s : o.report.sections) {
-    out << "  " << std::left << std::setw(8) << s.id << std::setw(50) << s.title.substr(0, 48) << std::right
-        << std::setw(8) << ScoreText(s.counts) << "  (" << Counts(s.counts) << ")\n";
-  }
-  out << "overall: " << ScoreText(o.report.overall) << " (" << Counts(o.report.overall) << ")\n";
-  out << "summary: " << o.report.results.size() << " recommendations, " << o.report.overall.pass << " pass, "
-      << o.report.overall.fail << " fail, " << o.report.overall.error << " error: ";
-  if (compliant) {
-    out << "COMPLIANT\n";
-  } else {
-    out << "NOT COMPLIANT";
-    auto failing = IdsWithVerdict(o.report, comp::Verdict::kFail);
-    auto errors = IdsWithVerdict(o.report, comp::Verdict::kError);
-    if (!failing.empty()) out << "; failing: " << Join(failing);
-    if (!errors.empty()) out << "; no usable evidence: " << Join(errors);
-    out << "\n";
-  }
+  WriteTextReport(out, *model);
 }
 
 }  // namespace imawatch::report

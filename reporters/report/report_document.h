@@ -14,6 +14,16 @@
 
 namespace imawatch::report {
 
+// The "format" member of every report JSON (doc/schemas/report.schema.json).
+inline constexpr const char* kReportFormat = "imawatch-report/1";
+
+// Which stored quote (doc/evidence-format.md) proves the PCR values a report rests on.
+struct QuoteReference {
+  int64_t id = 0;  // the store's quote id
+  int64_t taken_at = 0;
+  std::string nonce;  // hex
+};
+
 struct ReportDocument {
   const compliance::Benchmark* benchmark = nullptr;  // as evaluated (level/profile filters applied)
   const compliance::CheckOutcome* outcome = nullptr;
@@ -25,6 +35,8 @@ struct ReportDocument {
   std::optional<int64_t> generated_at;
   std::optional<int64_t> epoch;
   std::string state;
+  // The TPM quote that vouches for the PCR values (the daemon's latest evidence bundle).
+  std::optional<QuoteReference> quote;
 };
 
 // Every recommendation is pass, manual or not-applicable.

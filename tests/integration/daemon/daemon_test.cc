@@ -11,10 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "monitor/base/env.h"
 #include "monitor/store/store.h"
 #include "tests/integration/daemon/daemon_node.h"
+#include "tests/testing/ajv.h"
+#include "tests/testing/ima_log_builder.h"
 
 namespace imawatch {
 namespace {
@@ -113,6 +116,28 @@ TEST(Daemon, ProvesDetectsDriftAndItsResolutionAndTampering) {
   testing::HttpReply text = HttpGet(d.Port(), "/v1/reports/cis-kubernetes-v1.7.1?format=text", node.token());
   EXPECT_NE(text.body.find("VERIFIED, 61 of 61 entries proved"), std::string::npos) << text.body;
   EXPECT_EQ(HttpGet(d.Port(), "/v1/reports/nope", node.token()).status, 404);
+  // Every other format from the same report; the standard ones pass ajv (doc/report-format.md).
+  const std::string reports_dir = testing::MakeTempDir("daemon-reports");
+  for (const auto& [format, schema] : std::vector<std::pair<std::string, std::optional<testing::AjvSchema>>>{
+           {"oscal", testing::OscalSchema()},
+           {"ocsf", testing::OcsfSchema("1.6")},
+           {"ocsf&ocsf_version=1.1", testing::OcsfSchema("1.1")},
+           {"asff", testing::AsffSchema()},
+           {"csv", std::nullopt},
+           {"junit", std::nullopt},
+           {"html", std::nullopt}}) {
+    testing::HttpReply reply =
+        HttpGet(d.Port(), "/v1/reports/cis-kubernetes-v1.7.1?format=" + format, node.token());
+    ASSERT_EQ(reply.status, 200) << format << ": " << reply.body;
+    EXPECT_FALSE(reply.body.empty()) << format;
+    if (!schema) continue;
+    const std::string doc =
+        reports_dir + "/" + format.substr(0, 4) + std::to_string(reply.body.size()) + ".json";
+    testing::WriteTextFile(doc, reply.body);
+    testing::CommandResult valid = testing::AjvValidate(*schema, doc);
+    EXPECT_EQ(valid.exit_code, 0) << format << "\n" << valid.out << valid.err;
+  }
+  EXPECT_EQ(HttpGet(d.Port(), "/v1/reports/cis-kubernetes-v1.7.1?format=pdf", node.token()).status, 406);
 
   // Drift: kubelet.conf measured with content no allow list knows.
   ASSERT_EQ(node.Simulate({"run", "--scenario", "drift"}).exit_code, 0);
