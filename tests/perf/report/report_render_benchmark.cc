@@ -1,9 +1,9 @@
 // Every format of both shipped benchmarks, each recommendation with IMA evidence, rendered from
-// the report document as the daemon does; the time for all of it is printed and bounded.
-#include <gtest/gtest.h>
-
+// the report document as the daemon does; prints the time for all of it against the 100 ms budget
+// (doc/performance.md). Run by hand: build/tests/perf/report/report_render_benchmark.
 #include <chrono>
 #include <cstdio>
+#include <iostream>
 
 #include "monitor/base/env.h"
 #include "monitor/compliance/benchmark_catalog.h"
@@ -52,13 +52,16 @@ comp::CheckOutcome OutcomeFor(const comp::Benchmark& b) {
   return o;
 }
 
-TEST(ReportRender, AllFormatsOfBothBenchmarksUnder100ms) {
+int Run() {
   using Clock = std::chrono::steady_clock;
   std::vector<comp::Benchmark> benchmarks;
   std::vector<comp::CheckOutcome> outcomes;
   for (const char* id : {"cis-kubernetes-v1.7.1", "cis-ubuntu-20.04-v2.0.1"}) {
     auto b = comp::FindBenchmark(Env::Default(), id, testing::SourceDir() + "/benchmarks");
-    ASSERT_TRUE(b.ok()) << b.error().ToString();
+    if (!b.ok()) {
+      std::cerr << b.error().ToString() << "\n";
+      return 1;
+    }
     benchmarks.push_back(std::move(*b));
   }
   for (const auto& b : benchmarks) outcomes.push_back(OutcomeFor(b));
@@ -79,11 +82,17 @@ TEST(ReportRender, AllFormatsOfBothBenchmarksUnder100ms) {
                                  .epoch = 1};
       const nlohmann::json source = report::ReportJson(doc);
       auto model = report::ReadReportModel(source, 0);
-      ASSERT_TRUE(model.ok());
+      if (!model.ok()) {
+        std::cerr << model.error().ToString() << "\n";
+        return 1;
+      }
       recommendations += model->results.size();
       for (const char* name : {"json", "text", "oscal", "ocsf", "asff", "csv", "junit", "html"}) {
         auto out = report::Render(*report::FormatFromName(name), {.report = source, .model = *model}, {});
-        ASSERT_TRUE(out.ok());
+        if (!out.ok()) {
+          std::cerr << name << ": " << out.error().ToString() << "\n";
+          return 1;
+        }
         bytes += out->size();
       }
       report::RenderOptions v11;
@@ -92,15 +101,13 @@ TEST(ReportRender, AllFormatsOfBothBenchmarksUnder100ms) {
     }
     best_ms = std::min(best_ms, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
-  std::printf("rendered %zu recommendations in 9 formats: %zu bytes, best %.1f ms\n", recommendations, bytes,
-              best_ms);
-  EXPECT_GT(recommendations, 250u);
-#ifdef IMAWATCH_SANITIZED
-  EXPECT_LT(best_ms, 1000.0);  // ASan/UBSan: ~10x
-#else
-  EXPECT_LT(best_ms, 100.0);
-#endif
+  std::printf(
+      "rendered %zu recommendations in 9 formats: %zu bytes, best of 5 %.1f ms (%.2fx the 100 ms budget)\n",
+      recommendations, bytes, best_ms, best_ms / 100.0);
+  return 0;
 }
 
 }  // namespace
 }  // namespace imawatch
+
+int main() { return imawatch::Run(); }
