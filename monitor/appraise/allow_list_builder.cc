@@ -1,6 +1,7 @@
 #include "monitor/appraise/allow_list_builder.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 
 namespace imawatch::appraise {
@@ -92,8 +93,15 @@ Result<uint32_t> AllowListBuilder::InternText(std::string_view text) {
   return offset;
 }
 
-void AllowListBuilder::GrowNameSlots() {
-  std::vector<uint32_t> slots(s_->name_slots.size() * 2, 0);
+void AllowListBuilder::GrowNameSlots() { ResizeNameSlots(s_->name_slots.size() * 2); }
+
+void AllowListBuilder::GrowDigestSlots(uint8_t code) {
+  const size_t size = s_->digest_slots[code].size();
+  ResizeDigestSlots(code, size == 0 ? kInitialSlots : size * 2);
+}
+
+void AllowListBuilder::ResizeNameSlots(size_t size) {
+  std::vector<uint32_t> slots(size, 0);
   const size_t mask = slots.size() - 1;
   for (uint32_t id = 0; id < s_->names.size(); ++id) {
     const auto& rec = s_->names[id];
@@ -130,14 +138,14 @@ Result<uint32_t> AllowListBuilder::InternName(NameKind kind, std::string_view na
   return id;
 }
 
-void AllowListBuilder::GrowDigestSlots(uint8_t code) {
+void AllowListBuilder::ResizeDigestSlots(uint8_t code, size_t size) {
   auto& old = s_->digest_slots[code];
-  std::vector<uint32_t> slots(old.empty() ? kInitialSlots : old.size() * 2, 0);
+  std::vector<uint32_t> slots(size, 0);
   const size_t mask = slots.size() - 1;
-  const size_t size = ima::DigestSize(layout::kAlgoByCode[code]);
+  const size_t digest_size = ima::DigestSize(layout::kAlgoByCode[code]);
   const uint8_t* bytes = s_->digest_bytes[code].data();
   for (uint32_t i = 0; i < s_->digest_counts[code]; ++i) {
-    size_t slot = layout::HashDigest(bytes + size_t{i} * size, size) & mask;
+    size_t slot = layout::HashDigest(bytes + size_t{i} * digest_size, digest_size) & mask;
     while (slots[slot] != 0) slot = (slot + 1) & mask;
     slots[slot] = i + 1;
   }
@@ -300,6 +308,14 @@ Result<AllowList> AllowListBuilder::Build() {
   }
   s.owners.shrink_to_fit();
   s.settings_json = SettingsToJson(settings_);
+  // Reserve() sized the slot tables for an upper estimate of the entries (text size / 64, ~2.5x
+  // a native list's): fit them to the real counts, at most half full, as growing would have.
+  auto fit = [](size_t count) { return std::max(kInitialSlots, std::bit_ceil(count * 2)); };
+  if (s.name_slots.size() > fit(s.names.size())) ResizeNameSlots(fit(s.names.size()));
+  for (uint8_t code = 0; code < layout::kAlgoCount; ++code) {
+    const size_t want = fit(s.digest_counts[code]);
+    if (s.digest_slots[code].size() > want) ResizeDigestSlots(code, want);
+  }
 
   std::shared_ptr<Storage> storage(std::move(s_));
   s_ = std::make_unique<Storage>();

@@ -49,8 +49,10 @@ class AllowListBuilder {
   Result<uint32_t> InternText(std::string_view text);
   Status MergeTags(uint32_t name_id, std::span<const std::string_view> tags);
   void GrowNameSlots();
+  void ResizeNameSlots(size_t size);
   uint32_t InternDigest(uint8_t code, const ima::Digest& digest);
   void GrowDigestSlots(uint8_t code);
+  void ResizeDigestSlots(uint8_t code, size_t size);
 
   std::unique_ptr<Storage> s_;
   struct Pair {
