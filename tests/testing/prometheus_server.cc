@@ -25,18 +25,6 @@ namespace imawatch::testing {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-uint16_t FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t size = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string UrlEncode(const std::string& s) {
   std::string out;
   const char* hex = "0123456789ABCDEF";

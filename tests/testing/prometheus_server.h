@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "tests/testing/loopback.h"
+
 namespace imawatch::testing {
 
 class PrometheusServer {
@@ -36,8 +38,6 @@ class PrometheusServer {
   pid_t pid_ = -1;
 };
 
-// A free TCP port on 127.0.0.1 (bound and released).
-uint16_t FreeLoopbackPort();
 std::string UrlEncode(const std::string& s);
 
 }  // namespace imawatch::testing

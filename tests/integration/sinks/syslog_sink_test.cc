@@ -17,6 +17,7 @@
 #include "reporters/sinks/finding_event.h"
 #include "reporters/sinks/syslog_frame.h"
 #include "tests/integration/daemon/daemon_node.h"
+#include "tests/testing/loopback.h"
 #include "tests/integration/sinks/sink_test_util.h"
 
 namespace imawatch {
@@ -30,15 +31,10 @@ using namespace std::chrono_literals;
 class SyslogListener {
  public:
   SyslogListener() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(fd_, 8), 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    const testing::LoopbackListener listener = testing::ListenOnLoopback(8);
+    EXPECT_GE(listener.fd, 0);
+    fd_ = listener.fd;
+    port_ = listener.port;
     thread_ = std::thread([this] { Run(); });
   }
   ~SyslogListener() {
@@ -175,14 +171,9 @@ TEST(SyslogSink, TlsWithClientCertificateDeliversJsonFrames) {
   ASSERT_EQ(SSL_CTX_use_PrivateKey_file(ctx, (dir + "/server.key").c_str(), SSL_FILETYPE_PEM), 1);
   ASSERT_EQ(SSL_CTX_load_verify_locations(ctx, (dir + "/ca.pem").c_str(), nullptr), 1);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 4), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const testing::LoopbackListener listener = testing::ListenOnLoopback(4);
+  ASSERT_GE(listener.fd, 0);
+  const int fd = listener.fd;
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::vector<std::string> frames;
@@ -229,10 +220,9 @@ TEST(SyslogSink, TlsWithClientCertificateDeliversJsonFrames) {
   ASSERT_EQ(node.Simulate({"init", "--template", "ima-ng"}).exit_code, 0);
   ASSERT_EQ(node.Simulate({"run", "--scenario", "normal", "--entries", "10"}).exit_code, 0);
   node.WriteAllowList(3000);
-  node.WriteConfig(
-      "sinks:\n  - type: syslog\n    address: '127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) +
-      "'\n    transport: tls\n    ca_bundle: " + dir + "/ca.pem\n    client_cert: " + dir +
-      "/client.pem\n    client_key: " + dir + "/client.key\n");
+  node.WriteConfig("sinks:\n  - type: syslog\n    address: '127.0.0.1:" + std::to_string(listener.port) +
+                   "'\n    transport: tls\n    ca_bundle: " + dir + "/ca.pem\n    client_cert: " + dir +
+                   "/client.pem\n    client_key: " + dir + "/client.key\n");
   DaemonProcess d(node.config());
   ASSERT_NE(d.Port(), 0) << d.Log();
   ASSERT_EQ(node.Simulate({"run", "--scenario", "drift", "--path", "/opt/tls=ok|\\x"}).exit_code, 0);

@@ -17,6 +17,7 @@
 #include "reporters/sinks/retry_policy.h"
 #include "reporters/sinks/sink.h"
 #include "tests/integration/sinks/sink_test_util.h"
+#include "tests/testing/loopback.h"
 #include "tests/testing/paths.h"
 
 namespace imawatch {
@@ -36,15 +37,10 @@ class TlsReceiver {
     // Clients resume sessions (libcurl does); resuming with client verification needs a context.
     static constexpr unsigned char kContext[] = "webhook-test";
     SSL_CTX_set_session_id_context(ctx_, kContext, sizeof(kContext) - 1);
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(fd_, 8), 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    const testing::LoopbackListener listener = testing::ListenOnLoopback(8);
+    EXPECT_GE(listener.fd, 0);
+    fd_ = listener.fd;
+    port_ = listener.port;
     thread_ = std::thread([this] { Run(); });
   }
   ~TlsReceiver() {
