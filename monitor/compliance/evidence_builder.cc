@@ -66,8 +66,7 @@ CapturedEntry Capture(const ima::EntryView& e) {
 EvidenceBuilder::EvidenceBuilder(std::vector<std::shared_ptr<const appraise::AllowList>> allow_lists,
                                  std::shared_ptr<const appraise::TrustedKeys> keys,
                                  bool measures_module_loads)
-    : allow_lists_(allow_lists),
-      appraiser_(allow_lists, keys),
+    : appraiser_(allow_lists, keys),
       have_lookup_(!allow_lists.empty() || (keys && keys->size() > 0)),
       lookup_(std::make_unique<SignedOrListed>(*this)) {
   evidence_.set_measures_module_loads(measures_module_loads);
@@ -119,13 +118,8 @@ appraise::Appraisal EvidenceBuilder::Add(const CapturedEntry& e,
                  .proved = true,
                  .bank_proof = std::move(bank_proof)};
   if (IsModulePath(m.path)) evidence_.AddModule(m);
-  std::string_view listed;
-  for (const auto& list : allow_lists_) {
-    if (auto id = list->FindName(appraise::NameKind::kFile, e.path)) {
-      listed = list->Name(*id);
-      break;
-    }
-  }
+  // The appraisal found the path's allow-list entry: evidence refers to that name, no copy.
+  const std::string_view listed = a.list && a.name ? a.list->Name(*a.name) : std::string_view();
   evidence_.AddFile(std::move(m), listed);
   return a;
 }

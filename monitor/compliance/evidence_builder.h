@@ -62,8 +62,7 @@ class EvidenceBuilder {
 
  private:
   class SignedOrListed;
-  // Before evidence_: its records point into these lists' name tables.
-  std::vector<std::shared_ptr<const appraise::AllowList>> allow_lists_;
+  // Before evidence_: it holds the allow lists, whose name tables evidence_'s records point into.
   appraise::Appraiser appraiser_;
   bool have_lookup_;
   Evidence evidence_;
