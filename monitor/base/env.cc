@@ -182,7 +182,10 @@ class PosixEnv final : public Env {
     return FileStatus{.type = TypeOf(st.st_mode),
                       .size = static_cast<uint64_t>(st.st_size),
                       .device = static_cast<uint64_t>(st.st_dev),
-                      .inode = static_cast<uint64_t>(st.st_ino)};
+                      .inode = static_cast<uint64_t>(st.st_ino),
+                      .mode = st.st_mode,
+                      .uid = st.st_uid,
+                      .gid = st.st_gid};
   }
 
   Result<std::string> ReadLink(const std::string& path) override {

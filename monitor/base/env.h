@@ -54,6 +54,9 @@ struct FileStatus {
   uint64_t size = 0;
   uint64_t device = 0;  // st_dev: walkers use it to stay on one file system
   uint64_t inode = 0;   // st_ino: a tailing reader notices a file replaced under its path
+  uint32_t mode = 0;    // st_mode, file type bits included (as IMA's evm-sig records i_mode)
+  uint32_t uid = 0;
+  uint32_t gid = 0;
 };
 
 class Env {

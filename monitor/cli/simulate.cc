@@ -1,10 +1,12 @@
 // imawatch simulate: a simulated IMA node (securityfs directory + swtpm) for the demo and the
 // tests. doc/simulator.md.
+#include <filesystem>
 #include <iostream>
 
 #include "monitor/cli/command.h"
 #include "monitor/cli/list_options.h"
 #include "monitor/simulate/node.h"
+#include "monitor/simulate/node_files.h"
 #include "monitor/simulate/scenario.h"
 #include "monitor/tpm/tpm.h"
 
@@ -20,6 +22,7 @@ struct SimulateArgs {
   std::string template_name = "ima-ng";
   std::string ima_hash = "sha256";
   std::vector<std::string> banks;
+  std::string files_root;
   // run
   std::string scenario;
   std::optional<uint64_t> entries;
@@ -36,14 +39,19 @@ struct AllowListArgs {
   uint64_t count = 1000;
   std::string ima_hash = "sha256";
   uint32_t versions = 1;
+  std::string files_root;
 };
 
 int RunAllowList(const AllowListArgs& a) {
   auto algo = ima::HashAlgoFromName(a.ima_hash);
   if (!algo) return ReportInputError("simulate", InvalidInput("unknown hash " + a.ima_hash));
-  Status written =
-      Env::Default().WriteFileAtomically(a.out, simulate::NormalAllowList(a.count, *algo, a.versions));
-  if (!written.ok()) return ReportInputError("simulate", written.error());
+  auto files = a.files_root.empty() ? simulate::NodeFiles::Synthetic()
+                                    : simulate::NodeFiles::FromRoot(Env::Default(), a.files_root);
+  if (!files) return ReportInputError("simulate allowlist", files.error());
+  auto text = files->AllowList(a.count, *algo, a.versions);
+  if (!text) return ReportInputError("simulate allowlist", text.error());
+  Status written = Env::Default().WriteFileAtomically(a.out, *text);
+  if (!written.ok()) return ReportInputError("simulate allowlist", written.error());
   return kExitOk;
 }
 
@@ -57,6 +65,11 @@ int RunInit(const SimulateArgs& a) {
   settings.template_kind = *t;
   settings.ima_hash = *h;
   settings.hashed_banks = *banks;
+  if (!a.files_root.empty()) {
+    auto files = simulate::NodeFiles::FromRoot(Env::Default(), a.files_root);
+    if (!files) return ReportInputError("simulate init", files.error());
+    settings.files_root = std::filesystem::absolute(a.files_root).lexically_normal().string();
+  }
   auto control = simulate::ControlFor(a.tcti, a.ctrl_port, a.ctrl_socket);
   if (!control) return ReportInputError("simulate init", control.error());
   auto tpm = tpm::Tpm::Open(a.tcti);
@@ -116,6 +129,9 @@ const CommandRegistration kSimulate("simulate", [](CLI::App& root, int& exit_cod
       ->check(CLI::IsMember({"sha1", "sha256", "sha384", "sha512"}));
   init->add_option("--banks", a->banks,
                    "Banks the kernel hashes (others get the SHA1 template digest zero-padded; default: all)");
+  init->add_option("--root", a->files_root,
+                   "The node's file system (e.g. a copy of tests/fixtures/compliance/node): its files are "
+                   "the configuration measured, hashed as they are on disk (default: synthetic contents)");
   init->callback([a, &exit_code] { exit_code = RunInit(*a); });
 
   auto* run = cmd->add_subcommand("run", "Append entries and extend the TPM as a scenario says");
@@ -143,6 +159,9 @@ const CommandRegistration kSimulate("simulate", [](CLI::App& root, int& exit_cod
       ->check(CLI::IsMember({"sha1", "sha256", "sha384", "sha512"}));
   allowlist->add_option("--versions", allow->versions,
                         "Content versions of each node file to accept (2 also accepts one drift)");
+  allowlist->add_option("--root", allow->files_root,
+                        "The node's file system, as given to simulate init --root: its files listed as they "
+                        "are now");
   allowlist->callback([allow, &exit_code] { exit_code = RunAllowList(*allow); });
 });
 

@@ -125,6 +125,7 @@ Result<std::unique_ptr<SimulatedNode>> SimulatedNode::Load(Env& env, std::string
     s.entries = j.at("entries").get<uint64_t>();
     s.serial = j.at("serial").get<uint64_t>();
     s.versions = j.at("versions").get<std::map<std::string, uint32_t>>();
+    s.files_root = j.value("files_root", "");
   } catch (const nlohmann::json::exception& e) {
     return InvalidInput(std::string("bad simulator state: ") + e.what(), {.source = SettingsPath(root)});
   }
@@ -140,7 +141,8 @@ Status SimulatedNode::Save() {
                       {"boot", settings_.boot},
                       {"entries", settings_.entries},
                       {"serial", settings_.serial},
-                      {"versions", settings_.versions}};
+                      {"versions", settings_.versions},
+                      {"files_root", settings_.files_root}};
   if (Status s = env_.WriteFileAtomically(ImaDir(root_) + "/runtime_measurements_count",
                                           std::to_string(settings_.entries) + "\n");
       !s)

@@ -37,6 +37,7 @@ struct NodeSettings {
   uint64_t entries = 0;
   uint64_t serial = 0;                       // files measured by the normal scenario so far
   std::map<std::string, uint32_t> versions;  // content version of files that drifted
+  std::string files_root;                    // the node's file system (node_files.h); "": synthetic
 };
 
 class SimulatedNode {

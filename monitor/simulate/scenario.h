@@ -1,7 +1,8 @@
 // Scripted activity on a simulated node (doc/simulator.md): what `imawatch simulate run` does.
 //
 //   normal        files a Kubernetes worker executes and reads (kubelet, containerd, runc, CNI
-//                 plugins, their configs, then container image files), each with a stable digest
+//                 plugins, their configs, then container image files), each with a stable digest,
+//                 or the node root's real files (node_files.h)
 //   drift         a file already measured, measured again with a different digest
 //   unknown-exec  an executable no allow list knows
 //   violation     a ToMToU / open-writers violation
@@ -50,14 +51,5 @@ struct ScenarioReport {
 };
 
 Result<ScenarioReport> RunScenario(Env& env, const std::string& root, const ScenarioOptions& options);
-
-// The measurement the normal scenario makes as its serial-th file (stable: the same serial
-// gives the same path and digest on every node and run).
-ima::MeasurementRecord NormalMeasurement(uint64_t serial, ima::HashAlgo algo, uint32_t version = 0);
-
-// An allow list (native form, doc/allowlist-format.md) of the normal scenario's first `count`
-// files: what a golden image of the simulated node would hold. Versions 0..versions-1 of each
-// node file are listed, so `versions = 2` also accepts the content one drift measures.
-std::string NormalAllowList(uint64_t count, ima::HashAlgo algo, uint32_t versions = 1);
 
 }  // namespace imawatch::simulate

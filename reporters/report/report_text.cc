@@ -29,6 +29,22 @@ std::string IdsWith(const ReportModel& m, const std::string& result) {
   return out;
 }
 
+constexpr const char* kIndent = "          ";
+// A recommendation reading a whole drop-in directory can rest on many files; the JSON lists all.
+constexpr size_t kEvidenceLines = 6;
+
+// "entry 57 /var/lib/kubelet/config.yaml sha256:3f2a9c1b04d2… evm-sig mode 600 uid 0 gid 0"
+std::string EvidenceLine(const EvidenceItem& e) {
+  const size_t colon = e.digest.find(':');
+  const size_t shown = colon == std::string::npos ? 12 : colon + 13;
+  std::string line = "entry " + std::to_string(e.entry_index) + " " + e.path + " " +
+                     e.digest.substr(0, shown) + (e.digest.size() > shown ? "…" : "") + " " + e.template_name;
+  if (!e.mode.empty()) line += " mode " + e.mode;
+  if (e.uid) line += " uid " + std::to_string(*e.uid);
+  if (e.gid) line += " gid " + std::to_string(*e.gid);
+  return line;
+}
+
 }  // namespace
 
 void WriteTextReport(std::ostream& out, const ReportModel& m) {
@@ -56,7 +72,15 @@ void WriteTextReport(std::ostream& out, const ReportModel& m) {
   for (const auto& r : m.results) {
     out << std::left << std::setw(10) << r.id << std::setw(16) << r.result << std::setw(6)
         << (r.level ? std::to_string(*r.level) : "-") << r.title << "\n";
-    if (r.result != "pass" && !r.reason.empty()) out << "          " << r.reason << "\n";
+    if (r.result != "pass" && !r.reason.empty()) out << kIndent << r.reason << "\n";
+    if (r.result == "pass" && !r.found.empty()) out << kIndent << "found " << r.found << "\n";
+    for (size_t i = 0; i < r.evidence.size() && i < kEvidenceLines; ++i) {
+      out << kIndent << EvidenceLine(r.evidence[i]) << "\n";
+    }
+    if (r.evidence.size() > kEvidenceLines) {
+      out << kIndent << "and " << r.evidence.size() - kEvidenceLines
+          << " more entries (--format json lists them)\n";
+    }
   }
   out << "\nsections:\n";
   for (const auto& s : m.sections) {

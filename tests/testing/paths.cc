@@ -27,6 +27,13 @@ std::string ReadFileOrDie(const std::string& path) {
   return ss.str();
 }
 
+void WriteFileOrDie(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !out.flush()) {
+    throw std::runtime_error("cannot write " + path);
+  }
+}
+
 std::string MakeTempDir(const std::string& tag) {
   const char* base = std::getenv("TMPDIR");
   std::string templ = std::string(base ? base : "/tmp") + "/imawatch-" + tag + "-XXXXXX";

@@ -11,6 +11,8 @@ std::string FixturePath(const std::string& rel);  // tests/fixtures/<rel>
 std::string SharedPath(const std::string& rel);   // ../shared/<rel>; tests skip nothing: it must exist
 std::string ImawatchBinary();
 std::string ReadFileOrDie(const std::string& path);
+// Replaces the file's content in place (same inode, mode kept), as an editor saving it would.
+void WriteFileOrDie(const std::string& path, const std::string& bytes);
 // A fresh empty directory under the test's temp dir, removed by the OS temp cleanup.
 std::string MakeTempDir(const std::string& tag);
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "monitor/base/env.h"
+#include "monitor/simulate/node_files.h"
 #include "monitor/simulate/scenario.h"
 #include "tests/testing/daemon_process.h"
 #include "tests/testing/paths.h"
@@ -53,7 +54,8 @@ class Node {
     dir_ = testing::MakeTempDir("fleet-" + name_);
     token_ = "token-" + name_;
     WriteFile(dir_ + "/token", token_ + "\n");
-    WriteFile(dir_ + "/allow.list", simulate::NormalAllowList(200, ima::HashAlgo::kSha256, 1));
+    WriteFile(dir_ + "/allow.list",
+              simulate::NodeFiles::Synthetic().AllowList(200, ima::HashAlgo::kSha256).value());
     WriteFile(dir_ + "/imawatch.yaml",
               "node:\n  name: " + name_ + "\n  root: " + testing::FixturePath("compliance/node") +
                   "\ntpm:\n  tcti: \"" + tpm_.Tcti() + "\"\nima:\n  securityfs: " + dir_ +

@@ -29,11 +29,11 @@ CommandResult Simulate(const std::string& dir, std::vector<std::string> args) {
   return RunCommand(args);
 }
 
-json Check(const std::string& dir, int& exit_code) {
-  CommandResult r =
-      RunCommand({ImawatchBinary(), "check", "--benchmark", "cis-kubernetes-v1.7.1", "--benchmarks-dir",
-                  testing::SourceDir() + "/benchmarks", "--securityfs", dir, "--tcti", Swtpm().Tcti(),
-                  "--root", testing::FixturePath("compliance/node"), "--json"});
+json Check(const std::string& dir, int& exit_code,
+           const std::string& root = testing::FixturePath("compliance/node")) {
+  CommandResult r = RunCommand({ImawatchBinary(), "check", "--benchmark", "cis-kubernetes-v1.7.1",
+                                "--benchmarks-dir", testing::SourceDir() + "/benchmarks", "--securityfs", dir,
+                                "--tcti", Swtpm().Tcti(), "--root", root, "--json"});
   exit_code = r.exit_code;
   EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
   return json::parse(r.out);
@@ -97,6 +97,66 @@ TEST(LiveCheck, EntryAppendedWithoutExtendingTheTpmWithdrawsTheEvidence) {
     EXPECT_EQ(r["result"], "error") << r.dump(2);
     EXPECT_TRUE(r["evidence"].empty());
   }
+  std::filesystem::remove_all(dir);
+}
+
+// The kubeadm worker of the compliance fixture with the modes kubeadm gives its files (git keeps
+// only 0644/0755), in a directory of its own.
+std::string CompliantRoot(const std::string& dir) {
+  const std::string root = dir + "/root";
+  std::filesystem::copy(testing::FixturePath("compliance/node"), root,
+                        std::filesystem::copy_options::recursive);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (e.is_regular_file()) {
+      std::filesystem::permissions(e.path(),
+                                   std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    }
+  }
+  return root;
+}
+
+TEST(LiveCheck, NodeSimulatedOverARootIsJudgedOnItsRealFilesAndTheirChanges) {
+  std::string dir = testing::MakeTempDir("livecheck");
+  const std::string root = CompliantRoot(dir);
+  const std::string securityfs = dir + "/securityfs";
+  ASSERT_EQ(Simulate(securityfs, {"init", "--template", "evm-sig", "--root", root}).exit_code, 0);
+  ASSERT_EQ(Simulate(securityfs, {"run", "--scenario", "normal", "--entries", "80"}).exit_code, 0);
+
+  int exit_code = -1;
+  json proved = Check(securityfs, exit_code, root);
+  EXPECT_TRUE(proved["proof"]["verified"].get<bool>()) << proved["proof"].dump(2);
+  EXPECT_EQ(proved["overall"]["pass"], 23) << proved["overall"].dump();
+  for (const json& r : proved["results"]) EXPECT_EQ(r["result"], "pass") << r.dump(2);
+  EXPECT_EQ(exit_code, 0);
+  // The mode judged is the one the evm-sig entry recorded from the file.
+  std::string config_mode;
+  for (const json& e : ResultOf(proved, "4.1.9")["evidence"]) {
+    if (e["path"] == "/var/lib/kubelet/config.yaml") config_mode = e["mode"];
+  }
+  EXPECT_EQ(config_mode, "600");
+
+  // An admin enables anonymous auth; the kubelet reads the file and IMA measures it again.
+  const std::string config = root + "/var/lib/kubelet/config.yaml";
+  const std::string golden = testing::ReadFileOrDie(config);
+  std::string edited = golden;
+  const std::string from = "anonymous:\n    enabled: false";
+  ASSERT_NE(edited.find(from), std::string::npos);
+  edited.replace(edited.find(from), from.size(), "anonymous:\n    enabled: true");
+  testing::WriteFileOrDie(config, edited);
+  ASSERT_EQ(Simulate(securityfs, {"run", "--scenario", "drift", "--path", "/var/lib/kubelet/config.yaml"})
+                .exit_code,
+            0);
+  json drifted = Check(securityfs, exit_code, root);
+  EXPECT_TRUE(drifted["proof"]["verified"].get<bool>());
+  const json& anonymous = ResultOf(drifted, "4.2.1");
+  EXPECT_EQ(anonymous["result"], "fail") << anonymous.dump(2);
+  EXPECT_EQ(drifted["overall"]["pass"], 22);
+  EXPECT_EQ(exit_code, 1);
+  bool on_new_entry = false;
+  for (const json& e : anonymous["evidence"]) {
+    on_new_entry |= e["path"] == "/var/lib/kubelet/config.yaml" && e["entry_index"] == 81;
+  }
+  EXPECT_TRUE(on_new_entry) << anonymous["evidence"].dump(2);
   std::filesystem::remove_all(dir);
 }
 

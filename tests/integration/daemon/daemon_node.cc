@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "monitor/base/env.h"
+#include "monitor/simulate/node_files.h"
 #include "monitor/simulate/scenario.h"
 
 namespace imawatch::testing {
@@ -40,8 +41,10 @@ CommandResult DaemonNode::Simulate(std::vector<std::string> args) const {
 }
 
 void DaemonNode::WriteAllowList(int count, int kubelet_conf_versions) const {
-  WriteFile(allow_list_, simulate::NormalAllowList(static_cast<uint64_t>(count), ima::HashAlgo::kSha256,
-                                                   static_cast<uint32_t>(kubelet_conf_versions)));
+  WriteFile(allow_list_, simulate::NodeFiles::Synthetic()
+                             .AllowList(static_cast<uint64_t>(count), ima::HashAlgo::kSha256,
+                                        static_cast<uint32_t>(kubelet_conf_versions))
+                             .value());
 }
 
 void DaemonNode::WriteConfig(const std::string& extra, const std::string& ak_context) const {

@@ -10,6 +10,7 @@
 #include "monitor/ima/entry_writer.h"
 #include "monitor/ima/live_prover.h"
 #include "monitor/simulate/node.h"
+#include "monitor/simulate/node_files.h"
 #include "monitor/simulate/scenario.h"
 #include "monitor/tpm/live_pcr_reader.h"
 #include "monitor/tpm/tpm.h"
@@ -161,7 +162,7 @@ TEST_F(LiveTest, AnExtendThatLagsTheAppendIsWaitedForNotAMismatch) {
   ASSERT_EQ(Poll().proved, 6u);
   auto node = SimulatedNode::Load(Env::Default(), dir_);
   ASSERT_TRUE(node.ok());
-  ima::MeasurementRecord record = NormalMeasurement(5, ima::HashAlgo::kSha256);
+  ima::MeasurementRecord record = NodeFiles::Synthetic().Normal(5, ima::HashAlgo::kSha256).value();
   auto entry = ima::EncodeEntry((*node)->settings().template_kind, record);
   ASSERT_TRUE(entry.ok());
   ASSERT_TRUE((*node)->AppendWithoutExtend(record).ok());

@@ -2,14 +2,19 @@
 // against tests/testing/ima_log_builder, an independent encoder), its TPM holds what that
 // kernel's TPM would, and the reader proves it in every active bank.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "monitor/ima/binary_reader.h"
+#include "monitor/ima/digest.h"
 #include "monitor/ima/fields.h"
+#include "monitor/ima/hash.h"
 #include "monitor/ima/verify.h"
 #include "monitor/simulate/node.h"
+#include "monitor/simulate/node_files.h"
 #include "monitor/simulate/scenario.h"
 #include "monitor/tpm/tpm.h"
 #include "tests/testing/ima_log_builder.h"
@@ -151,7 +156,7 @@ TEST_F(SimulatorTest, NormalActivityIsStableKubeletNodeFiles) {
   std::vector<std::string> names;
   for (size_t i = 1; i < batch->size(); ++i) {
     const auto& e = (*batch)[i];
-    auto expected = NormalMeasurement(i - 1, HashAlgo::kSha256);
+    auto expected = NodeFiles::Synthetic().Normal(i - 1, HashAlgo::kSha256).value();
     EXPECT_EQ(ima::FileNameOf(e), expected.path);
     EXPECT_TRUE(std::ranges::equal(ima::FileDigestOf(e)->digest, expected.digest));
     names.emplace_back(ima::FileNameOf(e));
@@ -219,6 +224,70 @@ TEST_F(SimulatorTest, BadInputIsAnErrorValue) {
   EXPECT_FALSE(ControlFor("device:/dev/tpmrm0", std::nullopt).ok());
   EXPECT_EQ(ControlFor("swtpm:host=127.0.0.1,port=4000", std::nullopt)->port, 4001);
   EXPECT_EQ(ControlFor("swtpm:path=/run/tpm.sock", std::nullopt)->socket, "/run/tpm.sock.ctrl");
+}
+
+std::string Sha256Hex(const std::string& bytes) {
+  std::vector<uint8_t> d(32);
+  ima::Hash(HashAlgo::kSha256, {std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())},
+            d.data());
+  return ima::Digest(HashAlgo::kSha256, d).hex();
+}
+
+TEST(NodeFiles, RootFilesAreMeasuredAsTheyAreOnDiskAndProgramsStaySynthetic) {
+  const std::string dir = testing::MakeTempDir("nodefiles");
+  std::filesystem::create_directories(dir + "/etc/kubernetes");
+  std::filesystem::create_directories(dir + "/var/lib/kubelet");
+  testing::WriteFileOrDie(dir + "/etc/kubernetes/kubelet.conf", "apiVersion: v1\n");
+  testing::WriteFileOrDie(dir + "/var/lib/kubelet/config.yaml", "kind: KubeletConfiguration\n");
+  std::filesystem::permissions(dir + "/etc/kubernetes/kubelet.conf", std::filesystem::perms::owner_read);
+  std::filesystem::create_symlink("kubelet.conf", dir + "/etc/kubernetes/admin.conf");
+
+  auto files = NodeFiles::FromRoot(Env::Default(), dir);
+  ASSERT_TRUE(files.ok()) << files.error().ToString();
+  const NodeFiles synthetic = NodeFiles::Synthetic();
+  std::map<std::string, ima::MeasurementRecord> measured;
+  for (uint64_t i = 0; i < files->node_file_count(); ++i) {
+    auto r = files->Normal(i, HashAlgo::kSha256);
+    ASSERT_TRUE(r.ok());
+    measured[r->path] = *r;
+  }
+  // The root's two regular files, hashed; the symbolic link is not a file IMA measures.
+  const auto& conf = measured.at("/etc/kubernetes/kubelet.conf");
+  EXPECT_EQ(ima::Digest(HashAlgo::kSha256, conf.digest).hex(), Sha256Hex("apiVersion: v1\n"));
+  EXPECT_EQ(conf.mode, 0100400);
+  EXPECT_EQ(conf.uid, ::getuid());
+  EXPECT_EQ(measured.count("/etc/kubernetes/admin.conf"), 0u);
+  // The built-in configuration the root lacks is not measured; its programs are, synthetically.
+  EXPECT_EQ(measured.count("/etc/containerd/config.toml"), 0u);
+  ASSERT_EQ(measured.count("/usr/bin/kubelet"), 1u);
+  EXPECT_EQ(measured.at("/usr/bin/kubelet").digest,
+            synthetic.Changed("/usr/bin/kubelet", HashAlgo::kSha256, 0)->digest);
+  // Image files follow the node's own.
+  EXPECT_NE(files->Normal(files->node_file_count(), HashAlgo::kSha256)->path.find("/snapshots/1/fs/"),
+            std::string::npos);
+
+  // A change is measured as the file now is; the allow list lists the current content once.
+  testing::WriteFileOrDie(dir + "/var/lib/kubelet/config.yaml",
+                          "kind: KubeletConfiguration\nreadOnlyPort: 10255\n");
+  auto changed = files->Changed("/var/lib/kubelet/config.yaml", HashAlgo::kSha256, 7);
+  ASSERT_TRUE(changed.ok());
+  const std::string changed_hex = ima::Digest(HashAlgo::kSha256, changed->digest).hex();
+  EXPECT_EQ(changed_hex, Sha256Hex("kind: KubeletConfiguration\nreadOnlyPort: 10255\n"));
+  auto list = files->AllowList(files->node_file_count(), HashAlgo::kSha256, 2);
+  ASSERT_TRUE(list.ok());
+  EXPECT_NE(list->find("sha256:" + changed_hex + " /var/lib/kubelet/config.yaml\n"), std::string::npos);
+  EXPECT_EQ(list->find("sha256:" + changed_hex), list->rfind("sha256:" + changed_hex));
+  // Two versions of each synthetic program.
+  EXPECT_NE(list->find(ima::Digest(HashAlgo::kSha256,
+                                   synthetic.Changed("/usr/bin/kubelet", HashAlgo::kSha256, 1)->digest)
+                           .hex()),
+            std::string::npos);
+
+  // A root file that became unreadable is an error, not a guessed digest.
+  std::filesystem::remove(dir + "/var/lib/kubelet/config.yaml");
+  EXPECT_FALSE(files->Changed("/var/lib/kubelet/config.yaml", HashAlgo::kSha256, 0).ok());
+  EXPECT_FALSE(NodeFiles::FromRoot(Env::Default(), dir + "/missing").ok());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <regex>
+#include <sstream>
 
 #include "reporters/report/render.h"
 #include "tests/unit/report/sample_report.h"
@@ -249,6 +250,37 @@ TEST(Html, SelfContainedEscapedFailingFirst) {
   EXPECT_NE(html.find("id=\"filter-result\""), std::string::npos);
   EXPECT_NE(html.find("<svg id=\"score-chart\""), std::string::npos);
   EXPECT_NE(html.find("33.3 %"), std::string::npos);
+}
+
+TEST(Text, EveryVerdictShowsTheEntriesItStandsOn) {
+  ReportModel m = SampleReport();
+  m.results[1].found = "root:root";
+  m.results[1].evidence = {{.entry_index = 7,
+                            .path = "/etc/kubernetes/kubelet.conf",
+                            .digest = "sha256:" + std::string(64, 'd'),
+                            .template_name = "ima-ng"}};
+  for (uint64_t i = 0; i < 8; ++i) m.results[2].evidence.push_back(m.results[1].evidence[0]);
+  std::ostringstream out;
+  WriteTextReport(out, m);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("\n          reason for 4.2.1\n"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find(
+          "          entry 42 /etc/<script>alert(1)</script>/kubelet,\"x\".service sha256:cccccccccccc… "
+          "evm-sig mode 644 uid 0 gid 0\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("4.1.2     pass            1     Recommendation 4.1.2\n          found root:root\n"
+                      "          entry 7 /etc/kubernetes/kubelet.conf sha256:dddddddddddd… ima-ng\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("          and 2 more entries (--format json lists them)\n"), std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("summary: 5 recommendations, 1 pass, 1 fail, 1 error: NOT COMPLIANT; failing: 4.1.1; no "
+                "usable evidence: 4.2.1\n"),
+      std::string::npos)
+      << text;
 }
 
 TEST(Render, FormatsByName) {
